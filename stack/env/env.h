@@ -57,8 +57,10 @@ class Env {
   // Cancels a task that has not run yet; returns whether it was pending.
   virtual bool Cancel(TaskId id) = 0;
 
-  // Binds a UDP socket. Port 0 picks an ephemeral port; an unspecified
-  // address picks the host's first address of that family.
+  // Binds a UDP socket. Port 0 picks an ephemeral port. An unspecified
+  // address means "this host": simnet binds the host's first address of that
+  // family (a simulated host has few), realnet binds the OS wildcard and
+  // local_address() stays unspecified.
   virtual absl::StatusOr<std::unique_ptr<UdpSocket>> BindUdp(const SocketAddress& local) = 0;
 
   // An independent random stream named `name`. In simulation it derives from
