@@ -1,6 +1,7 @@
 // ./rtcsim demo: the default simulation. Prints a summary and writes the
 // captures, the trace and summary.json under --out.
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,12 @@ int main(int argc, char** argv) {
   rtcsim::simnet::DemoOptions options;
   options.seed = absl::GetFlag(FLAGS_seed);
   options.out_dir = absl::GetFlag(FLAGS_out);
+  // Under `bazel run` the binary starts in its runfiles tree; a relative
+  // --out means relative to where the user ran the command.
+  const char* user_dir = std::getenv("BUILD_WORKING_DIRECTORY");
+  if (user_dir != nullptr && !options.out_dir.empty() && options.out_dir[0] != '/') {
+    options.out_dir = std::string(user_dir) + "/" + options.out_dir;
+  }
   const int64_t seconds = absl::GetFlag(FLAGS_duration_s);
   if (seconds <= 0 || seconds > 24 * 3600) {
     std::fprintf(stderr, "demo: --duration_s must be in [1, 86400], got %lld\n",
