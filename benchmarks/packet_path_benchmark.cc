@@ -136,7 +136,8 @@ void Run(benchmark::State& state, Topology topology, bool capture, bool echo) {
   ok &= path->ok();
   if (!ok || delivered == 0) state.SkipWithError("a send failed or packets were leaked");
   state.SetItemsProcessed(static_cast<int64_t>(delivered));
-  state.counters["sent"] = benchmark::Counter(static_cast<double>(sent), benchmark::Counter::kIsRate);
+  state.counters["sent"] =
+      benchmark::Counter(static_cast<double>(sent), benchmark::Counter::kIsRate);
   state.counters["delivered_pct"] = sent > 0 ? 100.0 * delivered / sent : 0;
   state.counters["events_per_packet"] = sent > 0 ? static_cast<double>(events) / sent : 0;
 }
@@ -155,9 +156,7 @@ void BM_NatPathEcho(benchmark::State& state) { Run(state, Topology::kNat, false,
 BENCHMARK(BM_NatPathEcho);
 
 // (b'') The one-way NATed path with a pcapng capture on the receiver.
-void BM_NatPathCaptureReceiver(benchmark::State& state) {
-  Run(state, Topology::kNat, true, false);
-}
+void BM_NatPathCaptureReceiver(benchmark::State& state) { Run(state, Topology::kNat, true, false); }
 BENCHMARK(BM_NatPathCaptureReceiver);
 
 }  // namespace

@@ -86,12 +86,62 @@ TEST(EventLoop, PastTimesRunNowAndEventsCanScheduleEvents) {
 TEST(EventLoop, StopEndsRunAfterTheCurrentEvent) {
   EventLoop loop;
   int ran = 0;
-  loop.ScheduleAfter(TimeDelta::Nanos(1), [&] { ++ran; loop.Stop(); });
+  loop.ScheduleAfter(TimeDelta::Nanos(1), [&] {
+    ++ran;
+    loop.Stop();
+  });
   loop.ScheduleAfter(TimeDelta::Nanos(2), [&] { ++ran; });
   loop.Run();
   EXPECT_EQ(ran, 1);
   loop.Run();
   EXPECT_EQ(ran, 2);
+}
+
+// Sequence numbers are 32 bits and renumbered when they run out; a low limit
+// makes that happen every few events. Order must survive it, with cancelled
+// entries and equal times in the heap, including from inside a callback.
+TEST(EventLoop, RenumberingSequenceNumbersKeepsTheOrder) {
+  EventLoop loop;
+  loop.SetSequenceLimitForTesting(64);
+  std::vector<int> order;
+  std::vector<TaskId> ids;
+  for (int i = 0; i < 40; ++i) {
+    ids.push_back(loop.Schedule(Timestamp::Nanos(i % 3), [&order, i] { order.push_back(i); }));
+  }
+  for (int i = 0; i < 40; i += 5) EXPECT_TRUE(loop.Cancel(ids[i]));
+  // Each run event schedules a follower at the same time, past the limit.
+  int followers = 0;
+  for (int round = 0; round < 200; ++round) {
+    loop.Schedule(Timestamp::Nanos(2), [&] {
+      ++followers;
+      loop.Schedule(Timestamp::Nanos(2), [&order] { order.push_back(1000); });
+    });
+  }
+  loop.Run();
+  EXPECT_EQ(followers, 200);
+  std::vector<int> expected;
+  for (int t = 0; t < 3; ++t) {
+    for (int i = t; i < 40; i += 3) {
+      if (i % 5 != 0) expected.push_back(i);
+    }
+  }
+  expected.insert(expected.end(), 200, 1000);
+  EXPECT_EQ(order, expected);
+  EXPECT_EQ(loop.pending(), 0u);
+}
+
+TEST(EventLoop, PendingCountsTheRunningEventOut) {
+  EventLoop loop;
+  size_t seen = 99;
+  loop.Schedule(Timestamp::Nanos(1), [&] { seen = loop.pending(); });
+  loop.Schedule(Timestamp::Nanos(2), [] {});
+  EXPECT_EQ(loop.pending(), 2u);
+  EXPECT_TRUE(loop.RunOne());
+  EXPECT_EQ(seen, 1u);
+  EXPECT_EQ(loop.pending(), 1u);
+  EXPECT_TRUE(loop.RunOne());
+  EXPECT_EQ(loop.pending(), 0u);
+  EXPECT_FALSE(loop.RunOne());
 }
 
 }  // namespace

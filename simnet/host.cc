@@ -36,7 +36,9 @@ class HostEnv : public Env {
  public:
   HostEnv(Network* net, Host* host) : net_(net), host_(host) {}
   Timestamp Now() const override { return net_->now(); }
-  TaskId PostTask(Task task) override { return net_->loop().Schedule(net_->now(), std::move(task)); }
+  TaskId PostTask(Task task) override {
+    return net_->loop().Schedule(net_->now(), std::move(task));
+  }
   TaskId PostDelayedTask(TimeDelta delay, Task task) override {
     return net_->loop().ScheduleAfter(delay, std::move(task));
   }
@@ -128,20 +130,22 @@ absl::Status Host::SendFrom(const SocketAddress& from, const SocketAddress& to,
                                                    " (address families differ)"));
   }
   if (to.ip().IsUnspecified() || to.port() == 0 || to.ip().IsMulticast()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("host ", name(), ": cannot send to ", to.ToString(),
-                     " (unspecified, port 0 or multicast)"));
+    return absl::InvalidArgumentError(absl::StrCat("host ", name(), ": cannot send to ",
+                                                   to.ToString(),
+                                                   " (unspecified, port 0 or multicast)"));
   }
   const size_t max_payload = from.ip().is_v4() ? 65507 : 65527;
   if (payload.size() > max_payload) {
     return absl::InvalidArgumentError(absl::StrCat("host ", name(), ": datagram of ",
-                                                   payload.size(), " bytes exceeds the UDP "
-                                                   "limit of ", max_payload));
+                                                   payload.size(),
+                                                   " bytes exceeds the UDP "
+                                                   "limit of ",
+                                                   max_payload));
   }
   const bool local = HasAddress(to.ip());
   if (!local && uplink_ < 0) {
-    return absl::FailedPreconditionError(absl::StrCat("host ", name(), ": no route to ",
-                                                      to.ToString(), " (host is not connected)"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("host ", name(), ": no route to ", to.ToString(), " (host is not connected)"));
   }
   PacketRef ref = net_->packets().Alloc();
   Packet& p = net_->packets()[ref];

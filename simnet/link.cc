@@ -16,8 +16,8 @@ LossModel LossModel::Bernoulli(double rate) {
   return m;
 }
 
-LossModel LossModel::GilbertElliott(double p_good_to_bad, double p_bad_to_good,
-                                    double loss_in_bad, double loss_in_good) {
+LossModel LossModel::GilbertElliott(double p_good_to_bad, double p_bad_to_good, double loss_in_bad,
+                                    double loss_in_good) {
   LossModel m;
   m.kind = Kind::kGilbertElliott;
   m.p_good_to_bad = p_good_to_bad;
@@ -146,8 +146,8 @@ void Link::SetUp(bool up) {
 void Link::SetCapture(PcapngWriter* writer) {
   capture_ = writer;
   for (int i = 0; i < 2; ++i) {
-    dirs_[i].capture_iface = writer->AddInterface(
-        absl::StrCat(name_, i == 0 ? " (up)" : " (down)"));
+    dirs_[i].capture_iface =
+        writer->AddInterface(absl::StrCat(name_, i == 0 ? " (up)" : " (down)"));
   }
 }
 

@@ -20,10 +20,10 @@ class PcapngWriter;
 struct LossModel {
   enum class Kind { kNone, kBernoulli, kGilbertElliott };
   Kind kind = Kind::kNone;
-  double rate = 0;            // Bernoulli: probability each packet is lost
-  double p_good_to_bad = 0;   // Gilbert–Elliott transition probabilities,
-  double p_bad_to_good = 1;   //   evaluated once per packet
-  double loss_in_good = 0;    // loss probability in each state (1-k, 1-h)
+  double rate = 0;           // Bernoulli: probability each packet is lost
+  double p_good_to_bad = 0;  // Gilbert–Elliott transition probabilities,
+  double p_bad_to_good = 1;  //   evaluated once per packet
+  double loss_in_good = 0;   // loss probability in each state (1-k, 1-h)
   double loss_in_bad = 1;
 
   static LossModel None() { return {}; }
@@ -40,11 +40,11 @@ struct LinkParams {
   TimeDelta jitter = TimeDelta::Zero();  // extra delay, uniform in [0, jitter]
   bool allow_reordering = false;         // if false, jitter never reorders
   LossModel loss;
-  double duplicate = 0;                  // probability of a second copy
-  int64_t bandwidth_bps = 0;             // 0: unlimited, no serialisation delay
-  int64_t queue_bytes = 0;               // drop-tail limit; 0: unlimited
-  int64_t queue_packets = 0;             // drop-tail limit; 0: unlimited
-  int mtu = 1500;                        // IP packet size limit
+  double duplicate = 0;       // probability of a second copy
+  int64_t bandwidth_bps = 0;  // 0: unlimited, no serialisation delay
+  int64_t queue_bytes = 0;    // drop-tail limit; 0: unlimited
+  int64_t queue_packets = 0;  // drop-tail limit; 0: unlimited
+  int mtu = 1500;             // IP packet size limit
   bool up = true;
 };
 
@@ -52,14 +52,14 @@ struct LinkParams {
 absl::Status ValidateLinkParams(const LinkParams& p);
 
 struct LinkStats {
-  uint64_t offered = 0;     // packets handed to the link
-  uint64_t delivered = 0;   // packets (copies included) that reached the far end
-  uint64_t lost = 0;        // dropped by the loss model
+  uint64_t offered = 0;    // packets handed to the link
+  uint64_t delivered = 0;  // packets (copies included) that reached the far end
+  uint64_t lost = 0;       // dropped by the loss model
   uint64_t queue_drops = 0;
   uint64_t mtu_drops = 0;
   uint64_t down_drops = 0;
   uint64_t duplicated = 0;
-  uint64_t reordered = 0;   // delivered before a packet sent earlier
+  uint64_t reordered = 0;        // delivered before a packet sent earlier
   uint64_t bytes_delivered = 0;  // IP bytes
   TimeDelta max_queue_delay = TimeDelta::Zero();
 };

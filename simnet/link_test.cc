@@ -147,7 +147,8 @@ TEST(Link, ThroughputNeverExceedsBandwidthAndQueueDelayIsBounded) {
   for (size_t i = 0; i + 50 < a.size(); i += 25) {
     const TimeDelta window = a[i + 50].at - a[i].at;
     const int64_t bytes = 50 * wire_bytes;
-    EXPECT_LE(bytes * 8 * 1000000000LL, (p.bandwidth_bps * window.ns()) + wire_bytes * 8 * 1000000000LL);
+    EXPECT_LE(bytes * 8 * 1000000000LL,
+              (p.bandwidth_bps * window.ns()) + wire_bytes * 8 * 1000000000LL);
   }
   // One-way delay = queueing + serialisation + propagation, queueing bounded
   // by queue size / bandwidth.

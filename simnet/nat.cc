@@ -9,27 +9,36 @@ namespace rtcsim::simnet {
 
 const char* ToString(NatMapping m) {
   switch (m) {
-    case NatMapping::kEndpointIndependent: return "endpoint-independent";
-    case NatMapping::kAddressDependent: return "address-dependent";
-    case NatMapping::kAddressAndPortDependent: return "address-and-port-dependent";
+    case NatMapping::kEndpointIndependent:
+      return "endpoint-independent";
+    case NatMapping::kAddressDependent:
+      return "address-dependent";
+    case NatMapping::kAddressAndPortDependent:
+      return "address-and-port-dependent";
   }
   return "unknown";
 }
 
 const char* ToString(NatFiltering f) {
   switch (f) {
-    case NatFiltering::kEndpointIndependent: return "endpoint-independent";
-    case NatFiltering::kAddressDependent: return "address-dependent";
-    case NatFiltering::kAddressAndPortDependent: return "address-and-port-dependent";
+    case NatFiltering::kEndpointIndependent:
+      return "endpoint-independent";
+    case NatFiltering::kAddressDependent:
+      return "address-dependent";
+    case NatFiltering::kAddressAndPortDependent:
+      return "address-and-port-dependent";
   }
   return "unknown";
 }
 
 const char* ToString(PortAllocation a) {
   switch (a) {
-    case PortAllocation::kPreserve: return "preserve";
-    case PortAllocation::kSequential: return "sequential";
-    case PortAllocation::kRandom: return "random";
+    case PortAllocation::kPreserve:
+      return "preserve";
+    case PortAllocation::kSequential:
+      return "sequential";
+    case PortAllocation::kRandom:
+      return "random";
   }
   return "unknown";
 }
@@ -45,12 +54,13 @@ absl::Status ValidateNatConfig(const NatConfig& c) {
           absl::StrCat("NAT public address ", a.ToString(), " is not a unicast address"));
     }
     bool& seen = a.is_v4() ? v4 : v6;
-    if (seen) return absl::InvalidArgumentError("a NAT takes at most one public address per family");
+    if (seen)
+      return absl::InvalidArgumentError("a NAT takes at most one public address per family");
     seen = true;
   }
   if (c.mapping_lifetime <= TimeDelta::Zero()) {
-    return absl::InvalidArgumentError(absl::StrCat("NAT mapping_lifetime must be positive, got ",
-                                                   c.mapping_lifetime.ToString()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("NAT mapping_lifetime must be positive, got ", c.mapping_lifetime.ToString()));
   }
   if (c.port_min == 0 || c.port_min > c.port_max) {
     return absl::InvalidArgumentError(

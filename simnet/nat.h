@@ -46,8 +46,8 @@ struct NatStats {
   uint64_t mappings_expired = 0;
   uint64_t translated_out = 0;
   uint64_t translated_in = 0;
-  uint64_t filtered = 0;     // inbound refused by filtering
-  uint64_t no_mapping = 0;   // inbound to an unmapped or expired port
+  uint64_t filtered = 0;    // inbound refused by filtering
+  uint64_t no_mapping = 0;  // inbound to an unmapped or expired port
   uint64_t hairpinned = 0;
   uint64_t hairpin_drops = 0;
   uint64_t port_exhausted = 0;

@@ -26,11 +26,11 @@ uint64_t GetU64(const uint8_t* p) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ProbeServer>> ProbeServer::Create(Env& env, IpAddress primary,
-                                                                IpAddress alternate,
-                                                                uint16_t port1, uint16_t port2) {
+                                                                 IpAddress alternate,
+                                                                 uint16_t port1, uint16_t port2) {
   std::unique_ptr<ProbeServer> s(new ProbeServer(env));
-  const SocketAddress binds[4] = {{primary, port1}, {primary, port2}, {alternate, port1},
-                                  {alternate, port2}};
+  const SocketAddress binds[4] = {
+      {primary, port1}, {primary, port2}, {alternate, port1}, {alternate, port2}};
   for (int i = 0; i < 4; ++i) {
     ASSIGN_OR_RETURN(s->sockets_[i], env.BindUdp(binds[i]));
     ProbeServer* self = s.get();
@@ -42,8 +42,7 @@ absl::StatusOr<std::unique_ptr<ProbeServer>> ProbeServer::Create(Env& env, IpAdd
   return s;
 }
 
-void ProbeServer::OnRequest(int socket, const SocketAddress& from,
-                            absl::Span<const uint8_t> data) {
+void ProbeServer::OnRequest(int socket, const SocketAddress& from, absl::Span<const uint8_t> data) {
   if (data.size() != 14 || data[0] != kRequest) return;  // not ours: ignore
   const uint8_t flags = data[1];
   const uint64_t txn = GetU64(&data[2]);
@@ -86,8 +85,8 @@ absl::StatusOr<std::optional<SocketAddress>> ProbeClient::Query(UdpSocket& socke
                                                                 const ProbeRequest& req,
                                                                 TimeDelta timeout) {
   const uint64_t txn = next_txn_++;
-  std::vector<uint8_t> msg{kRequest,
-                           static_cast<uint8_t>((req.change_ip ? 1 : 0) | (req.change_port ? 2 : 0))};
+  std::vector<uint8_t> msg{
+      kRequest, static_cast<uint8_t>((req.change_ip ? 1 : 0) | (req.change_port ? 2 : 0))};
   PutU64(msg, txn);
   const uint32_t ms = static_cast<uint32_t>(req.reply_after.ms());
   for (int shift : {24, 16, 8, 0}) msg.push_back(static_cast<uint8_t>(ms >> shift));
@@ -138,8 +137,8 @@ absl::StatusOr<NatClassification> ProbeClient::Classify() {
     c.filtering = NatFiltering::kEndpointIndependent;
   } else {
     ASSIGN_OR_RETURN(auto port_only, Query(*f, {.change_port = true}));
-    c.filtering = port_only ? NatFiltering::kAddressDependent
-                            : NatFiltering::kAddressAndPortDependent;
+    c.filtering =
+        port_only ? NatFiltering::kAddressDependent : NatFiltering::kAddressAndPortDependent;
   }
   return c;
 }

@@ -19,9 +19,9 @@ namespace rtcsim::simnet {
 class ProbeServer {
  public:
   static absl::StatusOr<std::unique_ptr<ProbeServer>> Create(Env& env, IpAddress primary,
-                                                            IpAddress alternate,
-                                                            uint16_t port1 = 3478,
-                                                            uint16_t port2 = 3479);
+                                                             IpAddress alternate,
+                                                             uint16_t port1 = 3478,
+                                                             uint16_t port2 = 3479);
   SocketAddress primary() const { return sockets_[0]->local_address(); }
 
  private:
@@ -52,7 +52,8 @@ struct NatClassification {
 // reply arrives or `timeout` passes.
 class ProbeClient {
  public:
-  ProbeClient(Network& net, Host& host, SocketAddress server_primary, SocketAddress server_alternate);
+  ProbeClient(Network& net, Host& host, SocketAddress server_primary,
+              SocketAddress server_alternate);
 
   // The mapped address the server saw, or nullopt if no reply came back.
   absl::StatusOr<std::optional<SocketAddress>> Query(UdpSocket& socket, const ProbeRequest& req,

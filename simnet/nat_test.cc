@@ -72,15 +72,14 @@ std::string BehaviourName(
          kNames[static_cast<int>(std::get<1>(info.param))] + "Filtering";
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    AllNine, NatBehaviourTest,
-    testing::Combine(testing::Values(NatMapping::kEndpointIndependent,
-                                     NatMapping::kAddressDependent,
-                                     NatMapping::kAddressAndPortDependent),
-                     testing::Values(NatFiltering::kEndpointIndependent,
-                                     NatFiltering::kAddressDependent,
-                                     NatFiltering::kAddressAndPortDependent)),
-    BehaviourName);
+INSTANTIATE_TEST_SUITE_P(AllNine, NatBehaviourTest,
+                         testing::Combine(testing::Values(NatMapping::kEndpointIndependent,
+                                                          NatMapping::kAddressDependent,
+                                                          NatMapping::kAddressAndPortDependent),
+                                          testing::Values(NatFiltering::kEndpointIndependent,
+                                                          NatFiltering::kAddressDependent,
+                                                          NatFiltering::kAddressAndPortDependent)),
+                         BehaviourName);
 
 TEST(Nat, HairpinningOnDeliversToTheMappedAddress) {
   NatConfig config;

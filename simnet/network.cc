@@ -19,8 +19,8 @@ absl::Status Network::CheckNewNode(absl::string_view name,
   if (name.empty()) return absl::InvalidArgumentError("a node needs a name");
   for (char c : name) {
     if (!(absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.')) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "node name \"", name, "\" may only use letters, digits, '-', '_' and '.'"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("node name \"", name, "\" may only use letters, digits, '-', '_' and '.'"));
     }
   }
   if (FindNode(name) != nullptr) {
@@ -78,8 +78,7 @@ absl::StatusOr<Firewall*> Network::AddFirewall(absl::string_view name, FirewallC
   return AddNode(std::make_unique<Firewall>(this, std::string(name), std::move(config)));
 }
 
-absl::StatusOr<Link*> Network::Connect(Node* downstream, Node* upstream,
-                                       const LinkParams& params) {
+absl::StatusOr<Link*> Network::Connect(Node* downstream, Node* upstream, const LinkParams& params) {
   if (downstream == nullptr || upstream == nullptr) {
     return absl::InvalidArgumentError("connect: both ends must exist");
   }
@@ -88,9 +87,9 @@ absl::StatusOr<Link*> Network::Connect(Node* downstream, Node* upstream,
     return absl::InvalidArgumentError(absl::StrCat("link ", name, " connects a node to itself"));
   }
   if (downstream->uplink_ >= 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "link ", name, ": ", downstream->name(), " already has an uplink to ",
-        downstream->parent()->name()));
+    return absl::FailedPreconditionError(absl::StrCat("link ", name, ": ", downstream->name(),
+                                                      " already has an uplink to ",
+                                                      downstream->parent()->name()));
   }
   if (downstream->kind() == NodeKind::kHost && upstream->kind() == NodeKind::kHost) {
     return absl::InvalidArgumentError(
@@ -106,8 +105,7 @@ absl::StatusOr<Link*> Network::Connect(Node* downstream, Node* upstream,
 
   int down_iface = static_cast<int>(downstream->ifaces_.size());
   int up_iface = static_cast<int>(upstream->ifaces_.size());
-  auto link =
-      std::make_unique<Link>(this, name, downstream, down_iface, upstream, up_iface);
+  auto link = std::make_unique<Link>(this, name, downstream, down_iface, upstream, up_iface);
   downstream->ifaces_.push_back({link.get(), 0});
   downstream->uplink_ = down_iface;
   upstream->ifaces_.push_back({link.get(), 1});

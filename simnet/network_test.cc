@@ -87,12 +87,10 @@ TEST(Network, BadTopologyIsRejected) {
   negative.delay = TimeDelta::Millis(-1);
   auto bad = net.Connect(a, r, negative);
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(bad.status().message().find("link a-r: delay must not be negative"),
-            std::string::npos)
+  EXPECT_NE(bad.status().message().find("link a-r: delay must not be negative"), std::string::npos)
       << bad.status();
   ASSERT_TRUE(net.Connect(a, r, LinkParams{}).ok());
-  EXPECT_EQ(net.Connect(a, r, LinkParams{}).status().code(),
-            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(net.Connect(a, r, LinkParams{}).status().code(), absl::StatusCode::kFailedPrecondition);
   Router* r2 = *net.AddRouter("r2");
   ASSERT_TRUE(net.Connect(r2, r, LinkParams{}).ok());
   EXPECT_NE(net.Connect(r, r2, LinkParams{}).status().message().find("loop"), std::string::npos);

@@ -7,10 +7,14 @@ namespace rtcsim::simnet {
 
 const char* ToString(NodeKind kind) {
   switch (kind) {
-    case NodeKind::kHost: return "host";
-    case NodeKind::kRouter: return "router";
-    case NodeKind::kNat: return "nat";
-    case NodeKind::kFirewall: return "firewall";
+    case NodeKind::kHost:
+      return "host";
+    case NodeKind::kRouter:
+      return "router";
+    case NodeKind::kNat:
+      return "nat";
+    case NodeKind::kFirewall:
+      return "firewall";
   }
   return "unknown";
 }

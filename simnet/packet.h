@@ -22,9 +22,7 @@ struct Packet {
 
   static constexpr size_t kUdpHeader = 8;
   // Bytes on the wire: IP header + UDP header + payload.
-  size_t wire_size() const {
-    return payload.size() + kUdpHeader + (src.ip().is_v6() ? 40 : 20);
-  }
+  size_t wire_size() const { return payload.size() + kUdpHeader + (src.ip().is_v6() ? 40 : 20); }
 };
 
 using PacketRef = uint32_t;

@@ -11,24 +11,42 @@ namespace rtcsim::simnet {
 
 const char* ToString(TraceKind kind) {
   switch (kind) {
-    case TraceKind::kSend: return "send";
-    case TraceKind::kReceive: return "receive";
-    case TraceKind::kLinkLoss: return "link_loss";
-    case TraceKind::kLinkDuplicate: return "link_duplicate";
-    case TraceKind::kQueueDrop: return "queue_drop";
-    case TraceKind::kMtuDrop: return "mtu_drop";
-    case TraceKind::kLinkDownDrop: return "link_down_drop";
-    case TraceKind::kNoRoute: return "no_route";
-    case TraceKind::kNoSocket: return "no_socket";
-    case TraceKind::kTtlExpired: return "ttl_expired";
-    case TraceKind::kNatMappingCreated: return "nat_mapping_created";
-    case TraceKind::kNatMappingExpired: return "nat_mapping_expired";
-    case TraceKind::kNatFiltered: return "nat_filtered";
-    case TraceKind::kNatNoMapping: return "nat_no_mapping";
-    case TraceKind::kNatHairpinDrop: return "nat_hairpin_drop";
-    case TraceKind::kFirewallDrop: return "firewall_drop";
-    case TraceKind::kLinkChanged: return "link_changed";
-    case TraceKind::kNote: return "note";
+    case TraceKind::kSend:
+      return "send";
+    case TraceKind::kReceive:
+      return "receive";
+    case TraceKind::kLinkLoss:
+      return "link_loss";
+    case TraceKind::kLinkDuplicate:
+      return "link_duplicate";
+    case TraceKind::kQueueDrop:
+      return "queue_drop";
+    case TraceKind::kMtuDrop:
+      return "mtu_drop";
+    case TraceKind::kLinkDownDrop:
+      return "link_down_drop";
+    case TraceKind::kNoRoute:
+      return "no_route";
+    case TraceKind::kNoSocket:
+      return "no_socket";
+    case TraceKind::kTtlExpired:
+      return "ttl_expired";
+    case TraceKind::kNatMappingCreated:
+      return "nat_mapping_created";
+    case TraceKind::kNatMappingExpired:
+      return "nat_mapping_expired";
+    case TraceKind::kNatFiltered:
+      return "nat_filtered";
+    case TraceKind::kNatNoMapping:
+      return "nat_no_mapping";
+    case TraceKind::kNatHairpinDrop:
+      return "nat_hairpin_drop";
+    case TraceKind::kFirewallDrop:
+      return "firewall_drop";
+    case TraceKind::kLinkChanged:
+      return "link_changed";
+    case TraceKind::kNote:
+      return "note";
   }
   return "unknown";
 }
@@ -75,8 +93,8 @@ void Trace::Record(Timestamp t, TraceKind kind, uint32_t node, uint64_t packet_i
       absl::StrFormat("{\"name\":\"%s\",\"ph\":\"i\",\"s\":\"t\",\"pid\":1,\"tid\":%d,"
                       "\"ts\":%d.%03d,\"args\":{\"packet\":%d,\"src\":\"%s\",\"dst\":\"%s\","
                       "\"bytes\":%d,\"detail\":%d}}",
-                      ToString(kind), node, t.ns() / 1000, t.ns() % 1000, packet_id,
-                      src.ToString(), dst.ToString(), size, detail));
+                      ToString(kind), node, t.ns() / 1000, t.ns() % 1000, packet_id, src.ToString(),
+                      dst.ToString(), size, detail));
 }
 
 void Trace::Note(Timestamp t, uint32_t node, absl::string_view text) {

@@ -13,15 +13,15 @@
 namespace rtcsim::simnet {
 
 enum class TraceKind : uint8_t {
-  kSend,            // a socket handed a datagram to its host
-  kReceive,         // a socket received a datagram
-  kLinkLoss,        // the link's loss model dropped it
-  kLinkDuplicate,   // the link delivered a second copy
-  kQueueDrop,       // drop-tail queue full
-  kMtuDrop,         // larger than the link MTU
-  kLinkDownDrop,    // sent on, or in flight over, a link that is down
-  kNoRoute,         // no route at a router or NAT
-  kNoSocket,        // nothing bound at the destination (no ICMP is sent)
+  kSend,           // a socket handed a datagram to its host
+  kReceive,        // a socket received a datagram
+  kLinkLoss,       // the link's loss model dropped it
+  kLinkDuplicate,  // the link delivered a second copy
+  kQueueDrop,      // drop-tail queue full
+  kMtuDrop,        // larger than the link MTU
+  kLinkDownDrop,   // sent on, or in flight over, a link that is down
+  kNoRoute,        // no route at a router or NAT
+  kNoSocket,       // nothing bound at the destination (no ICMP is sent)
   kTtlExpired,
   kNatMappingCreated,
   kNatMappingExpired,
@@ -29,8 +29,8 @@ enum class TraceKind : uint8_t {
   kNatNoMapping,    // inbound packet to an unmapped port
   kNatHairpinDrop,  // hairpinning disabled
   kFirewallDrop,
-  kLinkChanged,     // a link parameter changed while running
-  kNote,            // free-form annotation
+  kLinkChanged,  // a link parameter changed while running
+  kNote,         // free-form annotation
 };
 
 const char* ToString(TraceKind kind);
@@ -63,9 +63,7 @@ class Trace {
   absl::Status WriteJson(const std::string& path) const;
 
  private:
-  void Fold(uint64_t word) {
-    h_ = ((h_ ^ word) << 23 | (h_ ^ word) >> 41) * 0x9e3779b97f4a7c15ULL;
-  }
+  void Fold(uint64_t word) { h_ = ((h_ ^ word) << 23 | (h_ ^ word) >> 41) * 0x9e3779b97f4a7c15ULL; }
   void FoldAddress(const SocketAddress& a);
 
   uint64_t h_ = 0x243f6a8885a308d3ULL;

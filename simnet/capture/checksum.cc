@@ -11,9 +11,7 @@ uint16_t Fold(uint64_t sum) {
   return static_cast<uint16_t>(sum);
 }
 
-uint16_t Swap16(uint16_t v) {
-  return static_cast<uint16_t>((v << 8) | (v >> 8));
-}
+uint16_t Swap16(uint16_t v) { return static_cast<uint16_t>((v << 8) | (v >> 8)); }
 
 // Folded ones' complement sum of the data read as *native-order* 16-bit words
 // (RFC 1071 §2(B): the sum is byte-order independent up to a final swap).
@@ -37,8 +35,7 @@ uint16_t NativeSum(const uint8_t* p, size_t n) {
   }
   if (n == 1) {
     // The last byte is the high (first) byte of a zero-padded word.
-    sum += std::endian::native == std::endian::little ? uint64_t{*p}
-                                                      : uint64_t{*p} << 8;
+    sum += std::endian::native == std::endian::little ? uint64_t{*p} : uint64_t{*p} << 8;
   }
   return Fold(sum);
 }
@@ -59,9 +56,7 @@ void ChecksumAccumulator::Add(absl::Span<const uint8_t> data) {
   if (data.size() % 2 == 1) odd_ = !odd_;
 }
 
-void ChecksumAccumulator::AddWord(uint16_t word) {
-  sum_ += odd_ ? Swap16(word) : word;
-}
+void ChecksumAccumulator::AddWord(uint16_t word) { sum_ += odd_ ? Swap16(word) : word; }
 
 uint16_t ChecksumAccumulator::Sum() const { return Fold(sum_); }
 

@@ -17,9 +17,7 @@ namespace rtcsim::simnet {
 class ChecksumAccumulator {
  public:
   void Add(absl::Span<const uint8_t> data);
-  void Add(const uint8_t* data, size_t size) {
-    Add(absl::MakeConstSpan(data, size));
-  }
+  void Add(const uint8_t* data, size_t size) { Add(absl::MakeConstSpan(data, size)); }
   // Adds two bytes: the big-endian 16-bit `word`.
   void AddWord(uint16_t word);
 

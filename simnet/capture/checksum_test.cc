@@ -30,9 +30,8 @@ TEST(Checksum, Rfc1071Example) {
 TEST(Checksum, Ipv4HeaderVector) {
   // A well-known IPv4 header (192.168.0.1 -> 192.168.0.199) whose header
   // checksum is b861.
-  uint8_t header[] = {0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40,
-                      0x00, 0x40, 0x11, 0x00, 0x00, 0xc0, 0xa8,
-                      0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7};
+  uint8_t header[] = {0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11,
+                      0x00, 0x00, 0xc0, 0xa8, 0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7};
   EXPECT_EQ(InternetChecksum(header), 0xb861);
   header[10] = 0xb8;
   header[11] = 0x61;
@@ -69,8 +68,7 @@ TEST(Checksum, MatchesNaiveReferenceAtAllLengthsAndAlignments) {
 
 TEST(ChecksumAccumulator, PiecesEqualOneShot) {
   std::vector<uint8_t> data(101);
-  for (size_t i = 0; i < data.size(); ++i)
-    data[i] = static_cast<uint8_t>(i * 37 + 11);
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<uint8_t>(i * 37 + 11);
   const uint16_t expected = InternetChecksum(data);
   for (size_t a = 0; a <= data.size(); ++a) {
     for (size_t b = a; b <= data.size(); b += 3) {

@@ -65,9 +65,8 @@ struct RunResult {
 RunResult RunTshark(const std::string& args) {
   static const std::string tshark = FindTshark();
   const std::string err_path = TmpDir() + "/tshark_stderr.txt";
-  const std::string cmd =
-      absl::StrCat("env HOME='", TmpDir(), "' XDG_CONFIG_HOME='", TmpDir(),
-                   "/config' '", tshark, "' ", args, " 2>'", err_path, "'");
+  const std::string cmd = absl::StrCat("env HOME='", TmpDir(), "' XDG_CONFIG_HOME='", TmpDir(),
+                                       "/config' '", tshark, "' ", args, " 2>'", err_path, "'");
   RunResult r;
   std::FILE* pipe = popen(cmd.c_str(), "r");
   if (pipe == nullptr) {
@@ -80,13 +79,11 @@ RunResult RunTshark(const std::string& args) {
   const int status = pclose(pipe);
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   std::ifstream err(err_path);
-  r.err.assign(std::istreambuf_iterator<char>(err),
-               std::istreambuf_iterator<char>());
+  r.err.assign(std::istreambuf_iterator<char>(err), std::istreambuf_iterator<char>());
   return r;
 }
 
-constexpr char kCheckOptions[] =
-    "-o udp.check_checksum:TRUE -o ip.check_checksum:TRUE";
+constexpr char kCheckOptions[] = "-o udp.check_checksum:TRUE -o ip.check_checksum:TRUE";
 
 constexpr int kPiComment = 0x00100000;  // _ws.expert.severity of a comment.
 
@@ -143,40 +140,33 @@ class PcapngTsharkTest : public ::testing::Test {
   // Writes a mixed capture and returns its path.
   std::string WriteCapture() {
     PcapngWriter w;
-    const int ifc[] = {w.AddInterface("alice/eth0"),
-                       w.AddInterface("link alice-bob"),
+    const int ifc[] = {w.AddInterface("alice/eth0"), w.AddInterface("link alice-bob"),
                        w.AddInterface("bob/eth0")};
     const SocketAddress v4[] = {*SocketAddress::Parse("10.0.0.1:50000"),
                                 *SocketAddress::Parse("192.0.2.77:50002")};
-    const SocketAddress v6[] = {
-        *SocketAddress::Parse("[2001:db8::1]:50004"),
-        *SocketAddress::Parse("[2001:db8:ffff::abcd]:50006")};
-    const size_t sizes[] = {0,   1,   2,   3,   4,    5,    37,
-                            100, 160, 512, 999, 1200, 1399, 1400};
+    const SocketAddress v6[] = {*SocketAddress::Parse("[2001:db8::1]:50004"),
+                                *SocketAddress::Parse("[2001:db8:ffff::abcd]:50006")};
+    const size_t sizes[] = {0, 1, 2, 3, 4, 5, 37, 100, 160, 512, 999, 1200, 1399, 1400};
     int64_t t_ns = 0;
     int seed = 0;
     auto write = [&](const SocketAddress& src, const SocketAddress& dst,
                      std::vector<uint8_t> payload, const std::string& comment) {
       const int i = static_cast<int>(sent_.size());
-      const Sent s{ifc[i % 3], Timestamp::Nanos(t_ns), src,
-                   dst,        payload.size(),         comment};
-      ASSERT_TRUE(w.WriteUdp(s.interface_id, s.t, src, dst, 64,
-                             static_cast<uint16_t>(i * 7919), payload, comment)
+      const Sent s{ifc[i % 3], Timestamp::Nanos(t_ns), src, dst, payload.size(), comment};
+      ASSERT_TRUE(w.WriteUdp(s.interface_id, s.t, src, dst, 64, static_cast<uint16_t>(i * 7919),
+                             payload, comment)
                       .ok());
       sent_.push_back(s);
       t_ns += 1234567 + i;
     };
     for (size_t size : sizes) {
       write(v4[0], v4[1], Payload(size, ++seed), "");
-      write(v6[1], v6[0], Payload(size, ++seed),
-            size == 1400 ? "dropped: queue full" : "");
-      write(v4[1], v4[0], Payload(size, ++seed),
-            size == 3 ? "dropped: loss" : "");
+      write(v6[1], v6[0], Payload(size, ++seed), size == 1400 ? "dropped: queue full" : "");
+      write(v4[1], v4[0], Payload(size, ++seed), size == 3 ? "dropped: loss" : "");
       write(v6[0], v6[1], Payload(size, ++seed), "");
     }
     // Checksums that compute to 0 (sent as 0xFFFF).
-    for (const auto& [src, dst] :
-         {std::pair(v4[0], v4[1]), std::pair(v6[0], v6[1])}) {
+    for (const auto& [src, dst] : {std::pair(v4[0], v4[1]), std::pair(v6[0], v6[1])}) {
       std::vector<uint8_t> payload = Payload(20, ++seed);
       MakeChecksumZero(src, dst, payload);
       write(src, dst, payload, "checksum computes to zero");
@@ -197,16 +187,15 @@ class PcapngTsharkTest : public ::testing::Test {
 
 TEST_F(PcapngTsharkTest, EveryFrameDecodesWithGoodChecksums) {
   const std::string path = WriteCapture();
-  const RunResult r = RunTshark(absl::StrCat(
-      "-r '", path, "' ", kCheckOptions,
-      " -T fields -E separator=/t -E occurrence=a -E aggregator=,"
-      " -e frame.number -e frame.interface_id -e frame.time_epoch"
-      " -e ip.src -e ipv6.src -e udp.srcport -e udp.length"
-      " -e udp.checksum.status -e ip.checksum.status -e frame.comment"
-      " -e _ws.expert.severity -e _ws.malformed -e udp.checksum"));
+  const RunResult r =
+      RunTshark(absl::StrCat("-r '", path, "' ", kCheckOptions,
+                             " -T fields -E separator=/t -E occurrence=a -E aggregator=,"
+                             " -e frame.number -e frame.interface_id -e frame.time_epoch"
+                             " -e ip.src -e ipv6.src -e udp.srcport -e udp.length"
+                             " -e udp.checksum.status -e ip.checksum.status -e frame.comment"
+                             " -e _ws.expert.severity -e _ws.malformed -e udp.checksum"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  std::vector<std::string> lines =
-      absl::StrSplit(r.out, '\n', absl::SkipEmpty());
+  std::vector<std::string> lines = absl::StrSplit(r.out, '\n', absl::SkipEmpty());
   ASSERT_EQ(lines.size(), sent_.size()) << r.out << r.err;
   int zero_checksums = 0;
   for (size_t i = 0; i < lines.size(); ++i) {
@@ -218,8 +207,7 @@ TEST_F(PcapngTsharkTest, EveryFrameDecodesWithGoodChecksums) {
     EXPECT_EQ(f[0], absl::StrCat(i + 1));
     EXPECT_EQ(f[1], absl::StrCat(s.interface_id));
     const int64_t epoch_ns = s.t.ns() + PcapngWriter::kEpochOffsetNs;
-    EXPECT_EQ(f[2], absl::StrFormat("%d.%09d", epoch_ns / 1000000000,
-                                    epoch_ns % 1000000000));
+    EXPECT_EQ(f[2], absl::StrFormat("%d.%09d", epoch_ns / 1000000000, epoch_ns % 1000000000));
     EXPECT_EQ(f[3], is_v4 ? s.src.ip().ToString() : "");
     EXPECT_EQ(f[4], is_v4 ? "" : s.src.ip().ToString());
     EXPECT_EQ(f[5], absl::StrCat(s.src.port()));
@@ -237,14 +225,11 @@ TEST_F(PcapngTsharkTest, EveryFrameDecodesWithGoodChecksums) {
 
 TEST_F(PcapngTsharkTest, ExpertInfoHasOnlyTheComments) {
   const std::string path = WriteCapture();
-  const RunResult r = RunTshark(
-      absl::StrCat("-r '", path, "' ", kCheckOptions, " -z expert -q"));
+  const RunResult r = RunTshark(absl::StrCat("-r '", path, "' ", kCheckOptions, " -z expert -q"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   int comments = 0;
   for (const Sent& s : sent_) comments += s.comment.empty() ? 0 : 1;
-  EXPECT_TRUE(
-      absl::StrContains(r.out, absl::StrCat("Comments (", comments, ")")))
-      << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, absl::StrCat("Comments (", comments, ")"))) << r.out;
   for (const char* severity : {"Errors (", "Warns (", "Notes (", "Chats ("}) {
     EXPECT_FALSE(absl::StrContains(r.out, severity)) << r.out;
   }
@@ -253,8 +238,7 @@ TEST_F(PcapngTsharkTest, ExpertInfoHasOnlyTheComments) {
 
 TEST_F(PcapngTsharkTest, VerboseDissectionIsClean) {
   const std::string path = WriteCapture();
-  const RunResult r =
-      RunTshark(absl::StrCat("-r '", path, "' ", kCheckOptions, " -V"));
+  const RunResult r = RunTshark(absl::StrCat("-r '", path, "' ", kCheckOptions, " -V"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto count = [&r](const std::string& needle) {
     int n = 0;
@@ -299,10 +283,9 @@ TEST_F(PcapngTsharkTest, CorruptedChecksumIsReportedBad) {
     std::ofstream out(path, std::ios::binary);
     out.write(reinterpret_cast<const char*>(bad.data()), bad.size());
   }
-  const RunResult r =
-      RunTshark(absl::StrCat("-r '", path, "' ", kCheckOptions,
-                             " -c 1 -T fields -e udp.checksum.status"
-                             " -e ip.checksum.status"));
+  const RunResult r = RunTshark(absl::StrCat("-r '", path, "' ", kCheckOptions,
+                                             " -c 1 -T fields -e udp.checksum.status"
+                                             " -e ip.checksum.status"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "0\t1\n");
 }

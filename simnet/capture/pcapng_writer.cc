@@ -83,8 +83,8 @@ uint8_t* PcapngWriter::Grow(size_t size) {
 
 int PcapngWriter::AddInterface(absl::string_view name) {
   if (name.size() > kMaxOptionLength) name = name.substr(0, kMaxOptionLength);
-  const size_t size = 16 + (name.empty() ? 0 : OptionSize(name.size())) +
-                      OptionSize(1) + OptionSize(0) + 4;
+  const size_t size =
+      16 + (name.empty() ? 0 : OptionSize(name.size())) + OptionSize(1) + OptionSize(0) + 4;
   uint8_t* p = Grow(size);
   PutLe32(p, kInterfaceDescriptionBlock);
   PutLe32(p + 4, static_cast<uint32_t>(size));
@@ -100,44 +100,36 @@ int PcapngWriter::AddInterface(absl::string_view name) {
   return interface_count_++;
 }
 
-absl::Status PcapngWriter::WriteUdp(int interface_id, Timestamp t,
-                                    const SocketAddress& src,
-                                    const SocketAddress& dst, uint8_t ttl,
-                                    uint16_t ip_id,
-                                    absl::Span<const uint8_t> payload,
-                                    absl::string_view comment) {
+absl::Status PcapngWriter::WriteUdp(int interface_id, Timestamp t, const SocketAddress& src,
+                                    const SocketAddress& dst, uint8_t ttl, uint16_t ip_id,
+                                    absl::Span<const uint8_t> payload, absl::string_view comment) {
   // Validate everything before touching the buffer.
   if (interface_id < 0 || interface_id >= interface_count_) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("pcapng: unknown interface id ", interface_id));
+    return absl::InvalidArgumentError(absl::StrCat("pcapng: unknown interface id ", interface_id));
   }
   const IpFamily family = src.family();
   if (family == IpFamily::kNone || dst.family() != family) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("pcapng: source ", src.ToString(), " and destination ",
-                     dst.ToString(), " are not both IPv4 or both IPv6"));
+    return absl::InvalidArgumentError(absl::StrCat("pcapng: source ", src.ToString(),
+                                                   " and destination ", dst.ToString(),
+                                                   " are not both IPv4 or both IPv6"));
   }
   const bool v4 = family == IpFamily::kV4;
   if (payload.size() > (v4 ? kMaxUdpPayloadV4 : kMaxUdpPayloadV6)) {
-    return absl::OutOfRangeError(absl::StrCat(
-        "pcapng: UDP payload of ", payload.size(), " bytes is too large"));
+    return absl::OutOfRangeError(
+        absl::StrCat("pcapng: UDP payload of ", payload.size(), " bytes is too large"));
   }
   if (comment.size() > kMaxOptionLength) {
-    return absl::InvalidArgumentError(
-        "pcapng: comment longer than 65535 bytes");
+    return absl::InvalidArgumentError("pcapng: comment longer than 65535 bytes");
   }
-  if (t.ns() < -kEpochOffsetNs ||
-      t.ns() > std::numeric_limits<int64_t>::max() - kEpochOffsetNs) {
-    return absl::OutOfRangeError(
-        absl::StrCat("pcapng: timestamp out of range: ", t.ns(), " ns"));
+  if (t.ns() < -kEpochOffsetNs || t.ns() > std::numeric_limits<int64_t>::max() - kEpochOffsetNs) {
+    return absl::OutOfRangeError(absl::StrCat("pcapng: timestamp out of range: ", t.ns(), " ns"));
   }
   const uint64_t ts = static_cast<uint64_t>(t.ns() + kEpochOffsetNs);
 
   const size_t ip_header_size = v4 ? kIpv4HeaderSize : kIpv6HeaderSize;
   const size_t udp_length = kUdpHeaderSize + payload.size();
   const size_t packet_length = ip_header_size + udp_length;
-  const size_t options_size =
-      comment.empty() ? 0 : OptionSize(comment.size()) + OptionSize(0);
+  const size_t options_size = comment.empty() ? 0 : OptionSize(comment.size()) + OptionSize(0);
   const size_t block_size = kEpbFixedSize + Pad4(packet_length) + options_size;
 
   uint8_t* p = Grow(block_size);
@@ -169,8 +161,7 @@ absl::Status PcapngWriter::WriteUdp(int interface_id, Timestamp t,
     // ip[10..11]: header checksum, filled in below.
     std::memcpy(ip + 12, src.ip().data(), 4);
     std::memcpy(ip + 16, dst.ip().data(), 4);
-    PutBe16(ip + 10,
-            InternetChecksum(absl::MakeConstSpan(ip, kIpv4HeaderSize)));
+    PutBe16(ip + 10, InternetChecksum(absl::MakeConstSpan(ip, kIpv4HeaderSize)));
   } else {
     ip[0] = 0x60;  // Version 6, traffic class 0, flow label 0.
     PutBe16(ip + 4, static_cast<uint16_t>(udp_length));
@@ -207,17 +198,16 @@ absl::Status PcapngWriter::WriteToFile(const std::string& path) const {
     return absl::InternalError(
         absl::StrCat("pcapng: cannot open ", path, ": ", std::strerror(errno)));
   }
-  const size_t written =
-      buffer_.empty() ? 0 : std::fwrite(buffer_.data(), 1, buffer_.size(), f);
+  const size_t written = buffer_.empty() ? 0 : std::fwrite(buffer_.data(), 1, buffer_.size(), f);
   const int write_errno = errno;
   const bool close_ok = std::fclose(f) == 0;
   if (written != buffer_.size()) {
-    return absl::InternalError(absl::StrCat("pcapng: cannot write ", path, ": ",
-                                            std::strerror(write_errno)));
+    return absl::InternalError(
+        absl::StrCat("pcapng: cannot write ", path, ": ", std::strerror(write_errno)));
   }
   if (!close_ok) {
-    return absl::InternalError(absl::StrCat("pcapng: cannot close ", path, ": ",
-                                            std::strerror(errno)));
+    return absl::InternalError(
+        absl::StrCat("pcapng: cannot close ", path, ": ", std::strerror(errno)));
   }
   return absl::OkStatus();
 }

@@ -84,14 +84,12 @@ class PcapngWriter {
   // t + kEpochOffsetNs is negative or overflows (e.g. Timestamp::Infinite()).
   absl::Status WriteUdp(int interface_id, Timestamp t, const SocketAddress& src,
                         const SocketAddress& dst, uint8_t ttl, uint16_t ip_id,
-                        absl::Span<const uint8_t> payload,
-                        absl::string_view comment = {});
+                        absl::Span<const uint8_t> payload, absl::string_view comment = {});
 
   // The capture so far: a complete, valid pcapng file at any point.
   const std::vector<uint8_t>& bytes() const { return buffer_; }
   absl::string_view view() const {
-    return absl::string_view(reinterpret_cast<const char*>(buffer_.data()),
-                             buffer_.size());
+    return absl::string_view(reinterpret_cast<const char*>(buffer_.data()), buffer_.size());
   }
   // Writes bytes() to `path`, replacing any existing file.
   absl::Status WriteToFile(const std::string& path) const;

@@ -20,15 +20,9 @@ namespace {
 
 // --- An independent pcapng reader and checksum, written for the test. ---
 
-uint16_t Le16(const uint8_t* p) {
-  return static_cast<uint16_t>(p[0] | p[1] << 8);
-}
-uint32_t Le32(const uint8_t* p) {
-  return Le16(p) | uint32_t{Le16(p + 2)} << 16;
-}
-uint16_t Be16(const uint8_t* p) {
-  return static_cast<uint16_t>(p[0] << 8 | p[1]);
-}
+uint16_t Le16(const uint8_t* p) { return static_cast<uint16_t>(p[0] | p[1] << 8); }
+uint32_t Le32(const uint8_t* p) { return Le16(p) | uint32_t{Le16(p + 2)} << 16; }
+uint16_t Be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
 
 // RFC 1071, the slow obvious way.
 uint16_t RefChecksum(const std::vector<uint8_t>& data) {
@@ -63,8 +57,7 @@ std::vector<Block> ParseBlocks(const std::vector<uint8_t>& file) {
     EXPECT_GE(length, 12u);
     EXPECT_LE(pos + length, file.size()) << "block at " << pos;
     if (length < 12 || pos + length > file.size()) break;
-    EXPECT_EQ(Le32(&file[pos + length - 4]), length)
-        << "trailing length of block at " << pos;
+    EXPECT_EQ(Le32(&file[pos + length - 4]), length) << "trailing length of block at " << pos;
     Block b;
     b.type = Le32(&file[pos]);
     b.offset = pos;
@@ -78,8 +71,7 @@ std::vector<Block> ParseBlocks(const std::vector<uint8_t>& file) {
 
 // Parses options from body[start..], requiring zero padding and a final
 // opt_endofopt that ends exactly at the end of the body.
-std::vector<Option> ParseOptions(const std::vector<uint8_t>& body,
-                                 size_t start) {
+std::vector<Option> ParseOptions(const std::vector<uint8_t>& body, size_t start) {
   std::vector<Option> options;
   size_t pos = start;
   bool ended = false;
@@ -100,8 +92,7 @@ std::vector<Option> ParseOptions(const std::vector<uint8_t>& body,
       ended = true;
       break;
     }
-    options.push_back({code, std::string(body.begin() + pos + 4,
-                                         body.begin() + pos + 4 + length)});
+    options.push_back({code, std::string(body.begin() + pos + 4, body.begin() + pos + 4 + length)});
     pos += 4 + padded;
   }
   if (!options.empty()) {
@@ -156,15 +147,14 @@ Udp CheckUdpPacket(const std::vector<uint8_t>& pkt, uint16_t expected_ip_id) {
     EXPECT_EQ(Be16(&pkt[6]), 0x4000) << "DF, offset 0";
     u.ttl = pkt[8];
     EXPECT_EQ(pkt[9], 17);
-    EXPECT_EQ(RefChecksum({pkt.begin(), pkt.begin() + 20}), 0)
-        << "IPv4 header checksum";
+    EXPECT_EQ(RefChecksum({pkt.begin(), pkt.begin() + 20}), 0) << "IPv4 header checksum";
     u.src_ip.assign(pkt.begin() + 12, pkt.begin() + 16);
     u.dst_ip.assign(pkt.begin() + 16, pkt.begin() + 20);
     pseudo = u.src_ip;
     pseudo.insert(pseudo.end(), u.dst_ip.begin(), u.dst_ip.end());
     const uint16_t udp_len = static_cast<uint16_t>(pkt.size() - 20);
-    pseudo.insert(pseudo.end(), {0, 17, static_cast<uint8_t>(udp_len >> 8),
-                                 static_cast<uint8_t>(udp_len)});
+    pseudo.insert(pseudo.end(),
+                  {0, 17, static_cast<uint8_t>(udp_len >> 8), static_cast<uint8_t>(udp_len)});
   } else {
     EXPECT_EQ(version, 6);
     ip_header = 40;
@@ -181,10 +171,9 @@ Udp CheckUdpPacket(const std::vector<uint8_t>& pkt, uint16_t expected_ip_id) {
     pseudo = u.src_ip;
     pseudo.insert(pseudo.end(), u.dst_ip.begin(), u.dst_ip.end());
     const uint32_t udp_len = static_cast<uint32_t>(pkt.size() - 40);
-    pseudo.insert(pseudo.end(), {static_cast<uint8_t>(udp_len >> 24),
-                                 static_cast<uint8_t>(udp_len >> 16),
-                                 static_cast<uint8_t>(udp_len >> 8),
-                                 static_cast<uint8_t>(udp_len), 0, 0, 0, 17});
+    pseudo.insert(pseudo.end(),
+                  {static_cast<uint8_t>(udp_len >> 24), static_cast<uint8_t>(udp_len >> 16),
+                   static_cast<uint8_t>(udp_len >> 8), static_cast<uint8_t>(udp_len), 0, 0, 0, 17});
   }
   const uint8_t* udp = &pkt[ip_header];
   u.src_port = Be16(udp);
@@ -215,15 +204,14 @@ SocketAddress V4(absl::string_view text) { return *SocketAddress::Parse(text); }
 TEST(PcapngWriter, SectionHeaderBytes) {
   PcapngWriter w;
   const std::vector<uint8_t> expected = {
-      0x0a, 0x0d, 0x0d, 0x0a,  // Block type.
-      0x2c, 0x00, 0x00, 0x00,  // Total length 44.
-      0x4d, 0x3c, 0x2b, 0x1a,  // Byte-order magic, little-endian.
-      0x01, 0x00, 0x00, 0x00,  // Version 1.0.
+      0x0a, 0x0d, 0x0d, 0x0a,                          // Block type.
+      0x2c, 0x00, 0x00, 0x00,                          // Total length 44.
+      0x4d, 0x3c, 0x2b, 0x1a,                          // Byte-order magic, little-endian.
+      0x01, 0x00, 0x00, 0x00,                          // Version 1.0.
       0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,  // Section length -1.
-      0x04, 0x00, 0x06, 0x00, 'r',  't',  'c',  's',
-      'i',  'm',  0,    0,     // shb_userappl.
-      0x00, 0x00, 0x00, 0x00,  // opt_endofopt.
-      0x2c, 0x00, 0x00, 0x00,  // Total length.
+      0x04, 0x00, 0x06, 0x00, 'r',  't',  'c',  's',  'i', 'm', 0, 0,  // shb_userappl.
+      0x00, 0x00, 0x00, 0x00,                                          // opt_endofopt.
+      0x2c, 0x00, 0x00, 0x00,                                          // Total length.
   };
   EXPECT_EQ(w.bytes(), expected);
   EXPECT_EQ(w.view().size(), expected.size());
@@ -235,13 +223,12 @@ TEST(PcapngWriter, KnownIpv4PacketBytes) {
   const int ifc = w.AddInterface("eth0");
   const size_t before = w.bytes().size();
   const uint8_t hi[] = {'h', 'i'};
-  ASSERT_TRUE(w.WriteUdp(ifc, Timestamp::Nanos(5), V4("192.168.0.1:1234"),
-                         V4("192.168.0.199:5678"), 64, 0x1c46, hi)
+  ASSERT_TRUE(w.WriteUdp(ifc, Timestamp::Nanos(5), V4("192.168.0.1:1234"), V4("192.168.0.199:5678"),
+                         64, 0x1c46, hi)
                   .ok());
-  const std::vector<uint8_t> packet = {
-      0x45, 0x00, 0x00, 0x1e, 0x1c, 0x46, 0x40, 0x00, 0x40, 0x11,
-      0x9c, 0x70, 0xc0, 0xa8, 0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7,
-      0x04, 0xd2, 0x16, 0x2e, 0x00, 0x0a, 0xfa, 0x57, 0x68, 0x69};
+  const std::vector<uint8_t> packet = {0x45, 0x00, 0x00, 0x1e, 0x1c, 0x46, 0x40, 0x00, 0x40, 0x11,
+                                       0x9c, 0x70, 0xc0, 0xa8, 0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7,
+                                       0x04, 0xd2, 0x16, 0x2e, 0x00, 0x0a, 0xfa, 0x57, 0x68, 0x69};
   const std::vector<uint8_t> epb(w.bytes().begin() + before, w.bytes().end());
   ASSERT_EQ(epb.size(), 28u + 32u + 4u);
   EXPECT_EQ(Le32(&epb[0]), 6u);
@@ -280,18 +267,17 @@ TEST(PcapngWriter, BlockStructureParsesBack) {
   };
   std::vector<Sent> sent;
   for (size_t size = 0; size < 12; ++size) {
-    sent.push_back({static_cast<int>(size % 3),
-                    static_cast<int64_t>(size) * 1000003, size % 2 == 1, size,
-                    size % 4 == 0 ? std::string(size / 4 + 1, 'x') : ""});
+    sent.push_back({static_cast<int>(size % 3), static_cast<int64_t>(size) * 1000003, size % 2 == 1,
+                    size, size % 4 == 0 ? std::string(size / 4 + 1, 'x') : ""});
   }
   sent.push_back({b, 123456789012, false, 1400, "dropped: queue full"});
   sent.push_back({c, 123456789013, true, 1400, ""});
   for (size_t i = 0; i < sent.size(); ++i) {
     const Sent& s = sent[i];
     const auto payload = Payload(s.size, static_cast<uint8_t>(i));
-    ASSERT_TRUE(w.WriteUdp(s.ifc, Timestamp::Nanos(s.t), s.v6 ? v6a : v4a,
-                           s.v6 ? v6b : v4b, static_cast<uint8_t>(60 + i),
-                           static_cast<uint16_t>(1000 + i), payload, s.comment)
+    ASSERT_TRUE(w.WriteUdp(s.ifc, Timestamp::Nanos(s.t), s.v6 ? v6a : v4a, s.v6 ? v6b : v4b,
+                           static_cast<uint8_t>(60 + i), static_cast<uint16_t>(1000 + i), payload,
+                           s.comment)
                     .ok());
   }
   // An interface added after packets is still valid pcapng.
@@ -335,8 +321,7 @@ TEST(PcapngWriter, BlockStructureParsesBack) {
     const Sent& s = sent[i];
     const Packet p = ParseEpb(blocks[4 + i]);
     EXPECT_EQ(p.interface_id, static_cast<uint32_t>(s.ifc));
-    EXPECT_EQ(p.timestamp,
-              static_cast<uint64_t>(PcapngWriter::kEpochOffsetNs + s.t));
+    EXPECT_EQ(p.timestamp, static_cast<uint64_t>(PcapngWriter::kEpochOffsetNs + s.t));
     EXPECT_EQ(p.data.size(), (s.v6 ? 48u : 28u) + s.size);
     if (s.comment.empty()) {
       EXPECT_TRUE(p.options.empty());
@@ -355,25 +340,19 @@ TEST(PcapngWriter, BlockStructureParsesBack) {
   }
   const Packet last = ParseEpb(blocks.back());
   EXPECT_EQ(last.interface_id, 3u);
-  EXPECT_EQ(last.timestamp,
-            static_cast<uint64_t>(PcapngWriter::kEpochOffsetNs));
+  EXPECT_EQ(last.timestamp, static_cast<uint64_t>(PcapngWriter::kEpochOffsetNs));
 }
 
 // Finds the last two payload bytes that make the UDP checksum compute to 0.
-std::vector<uint8_t> PayloadWithZeroChecksum(const SocketAddress& src,
-                                             const SocketAddress& dst) {
+std::vector<uint8_t> PayloadWithZeroChecksum(const SocketAddress& src, const SocketAddress& dst) {
   std::vector<uint8_t> payload = {1, 2, 3, 4, 5, 6, 0, 0};
   const uint16_t udp_len = static_cast<uint16_t>(8 + payload.size());
   std::vector<uint8_t> all(src.ip().data(), src.ip().data() + src.ip().size());
   all.insert(all.end(), dst.ip().data(), dst.ip().data() + dst.ip().size());
-  all.insert(all.end(), {0, 17, static_cast<uint8_t>(udp_len >> 8),
-                         static_cast<uint8_t>(udp_len)});
-  all.insert(
-      all.end(),
-      {static_cast<uint8_t>(src.port() >> 8), static_cast<uint8_t>(src.port()),
-       static_cast<uint8_t>(dst.port() >> 8), static_cast<uint8_t>(dst.port()),
-       static_cast<uint8_t>(udp_len >> 8), static_cast<uint8_t>(udp_len), 0,
-       0});
+  all.insert(all.end(), {0, 17, static_cast<uint8_t>(udp_len >> 8), static_cast<uint8_t>(udp_len)});
+  all.insert(all.end(), {static_cast<uint8_t>(src.port() >> 8), static_cast<uint8_t>(src.port()),
+                         static_cast<uint8_t>(dst.port() >> 8), static_cast<uint8_t>(dst.port()),
+                         static_cast<uint8_t>(udp_len >> 8), static_cast<uint8_t>(udp_len), 0, 0});
   all.insert(all.end(), payload.begin(), payload.end());
   // RefChecksum = ~S; adding the word ~S makes the sum 0xffff, checksum 0.
   const uint16_t fix = RefChecksum(all);
@@ -383,16 +362,14 @@ std::vector<uint8_t> PayloadWithZeroChecksum(const SocketAddress& src,
 }
 
 TEST(PcapngWriter, ZeroUdpChecksumIsSentAsFfff) {
-  for (const auto& [src, dst] :
-       {std::pair(V4("10.1.2.3:1111"), V4("10.3.2.1:2222")),
-        std::pair(*SocketAddress::Parse("[fe80::1]:1111"),
-                  *SocketAddress::Parse("[fe80::2]:2222"))}) {
+  for (const auto& [src, dst] : {std::pair(V4("10.1.2.3:1111"), V4("10.3.2.1:2222")),
+                                 std::pair(*SocketAddress::Parse("[fe80::1]:1111"),
+                                           *SocketAddress::Parse("[fe80::2]:2222"))}) {
     SCOPED_TRACE(src.ToString());
     PcapngWriter w;
     const int ifc = w.AddInterface("x");
     const auto payload = PayloadWithZeroChecksum(src, dst);
-    ASSERT_TRUE(
-        w.WriteUdp(ifc, Timestamp::Zero(), src, dst, 64, 7, payload).ok());
+    ASSERT_TRUE(w.WriteUdp(ifc, Timestamp::Zero(), src, dst, 64, 7, payload).ok());
     const std::vector<Block> blocks = ParseBlocks(w.bytes());
     ASSERT_EQ(blocks.size(), 3u);
     const Packet p = ParseEpb(blocks[2]);
@@ -409,9 +386,7 @@ TEST(PcapngWriter, MaximumPayloads) {
   const SocketAddress v6b = *SocketAddress::Parse("[::1]:2");
   const auto p4 = Payload(PcapngWriter::kMaxUdpPayloadV4, 3);
   const auto p6 = Payload(PcapngWriter::kMaxUdpPayloadV6, 4);
-  ASSERT_TRUE(w.WriteUdp(ifc, Timestamp::Zero(), V4("1.1.1.1:1"),
-                         V4("2.2.2.2:2"), 1, 1, p4)
-                  .ok());
+  ASSERT_TRUE(w.WriteUdp(ifc, Timestamp::Zero(), V4("1.1.1.1:1"), V4("2.2.2.2:2"), 1, 1, p4).ok());
   ASSERT_TRUE(w.WriteUdp(ifc, Timestamp::Zero(), v6a, v6b, 1, 1, p6).ok());
   const std::vector<Block> blocks = ParseBlocks(w.bytes());
   ASSERT_EQ(blocks.size(), 4u);
@@ -435,15 +410,13 @@ TEST(PcapngWriter, ErrorsWriteNothing) {
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
   s = w.WriteUdp(ifc, Timestamp::Zero(), v6, v4, 64, 0, one);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
-  s = w.WriteUdp(ifc, Timestamp::Zero(), SocketAddress(), SocketAddress(), 64,
-                 0, one);
+  s = w.WriteUdp(ifc, Timestamp::Zero(), SocketAddress(), SocketAddress(), 64, 0, one);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
   s = w.WriteUdp(1, Timestamp::Zero(), v4, v4, 64, 0, one);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
   s = w.WriteUdp(-1, Timestamp::Zero(), v4, v4, 64, 0, one);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
-  s = w.WriteUdp(ifc, Timestamp::Zero(), v4, v4, 64, 0, one,
-                 std::string(65536, 'c'));
+  s = w.WriteUdp(ifc, Timestamp::Zero(), v4, v4, 64, 0, one, std::string(65536, 'c'));
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
   const auto too_big4 = Payload(PcapngWriter::kMaxUdpPayloadV4 + 1, 0);
   s = w.WriteUdp(ifc, Timestamp::Zero(), v4, v4, 64, 0, too_big4);
@@ -453,16 +426,14 @@ TEST(PcapngWriter, ErrorsWriteNothing) {
   EXPECT_EQ(s.code(), absl::StatusCode::kOutOfRange) << s;
   s = w.WriteUdp(ifc, Timestamp::Infinite(), v4, v4, 64, 0, one);
   EXPECT_EQ(s.code(), absl::StatusCode::kOutOfRange) << s;
-  s = w.WriteUdp(ifc, Timestamp::Nanos(-PcapngWriter::kEpochOffsetNs - 1), v4,
-                 v4, 64, 0, one);
+  s = w.WriteUdp(ifc, Timestamp::Nanos(-PcapngWriter::kEpochOffsetNs - 1), v4, v4, 64, 0, one);
   EXPECT_EQ(s.code(), absl::StatusCode::kOutOfRange) << s;
 
   EXPECT_EQ(w.bytes(), before);
   EXPECT_EQ(w.packet_count(), 0);
   // The edges of the valid range are accepted.
-  EXPECT_TRUE(w.WriteUdp(ifc, Timestamp::Nanos(-PcapngWriter::kEpochOffsetNs),
-                         v4, v4, 64, 0, one)
-                  .ok());
+  EXPECT_TRUE(
+      w.WriteUdp(ifc, Timestamp::Nanos(-PcapngWriter::kEpochOffsetNs), v4, v4, 64, 0, one).ok());
   EXPECT_TRUE(w.WriteUdp(ifc,
                          Timestamp::Nanos(std::numeric_limits<int64_t>::max() -
                                           PcapngWriter::kEpochOffsetNs),
@@ -477,14 +448,11 @@ void WriteSomeTraffic(PcapngWriter& w) {
   const SocketAddress v6a = *SocketAddress::Parse("[2001:db8::a]:3000");
   const SocketAddress v6b = *SocketAddress::Parse("[2001:db8::b]:3001");
   for (int i = 0; i < 200; ++i) {
-    const auto payload =
-        Payload(static_cast<size_t>(i * 7 % 1500), static_cast<uint8_t>(i));
+    const auto payload = Payload(static_cast<size_t>(i * 7 % 1500), static_cast<uint8_t>(i));
     const bool v6 = i % 3 == 0;
     ASSERT_TRUE(w.WriteUdp(i % 2 == 0 ? a : b, Timestamp::Nanos(i * 20000001LL),
-                           v6 ? v6a : V4("192.0.2.1:3000"),
-                           v6 ? v6b : V4("198.51.100.7:3001"), 64,
-                           static_cast<uint16_t>(i), payload,
-                           i % 10 == 0 ? "mark" : "")
+                           v6 ? v6a : V4("192.0.2.1:3000"), v6 ? v6b : V4("198.51.100.7:3001"), 64,
+                           static_cast<uint16_t>(i), payload, i % 10 == 0 ? "mark" : "")
                     .ok());
   }
 }
@@ -500,12 +468,8 @@ TEST(PcapngWriter, Deterministic) {
   EXPECT_EQ(ParseBlocks(w1.bytes()).size(), 1u + 2u + 200u);
   // Copies continue identically.
   PcapngWriter w3 = w1;
-  ASSERT_TRUE(w1.WriteUdp(0, Timestamp::Zero(), V4("1.2.3.4:5"),
-                          V4("5.6.7.8:9"), 1, 2, {})
-                  .ok());
-  ASSERT_TRUE(w3.WriteUdp(0, Timestamp::Zero(), V4("1.2.3.4:5"),
-                          V4("5.6.7.8:9"), 1, 2, {})
-                  .ok());
+  ASSERT_TRUE(w1.WriteUdp(0, Timestamp::Zero(), V4("1.2.3.4:5"), V4("5.6.7.8:9"), 1, 2, {}).ok());
+  ASSERT_TRUE(w3.WriteUdp(0, Timestamp::Zero(), V4("1.2.3.4:5"), V4("5.6.7.8:9"), 1, 2, {}).ok());
   EXPECT_TRUE(w1.bytes() == w3.bytes());
 }
 
@@ -520,8 +484,7 @@ TEST(PcapngWriter, WriteToFile) {
   const std::vector<uint8_t> read((std::istreambuf_iterator<char>(in)),
                                   std::istreambuf_iterator<char>());
   EXPECT_TRUE(read == w.bytes());
-  const absl::Status bad =
-      w.WriteToFile(std::string(tmp) + "/no/such/dir/x.pcapng");
+  const absl::Status bad = w.WriteToFile(std::string(tmp) + "/no/such/dir/x.pcapng");
   EXPECT_FALSE(bad.ok());
   EXPECT_NE(bad.message().find("no/such/dir"), absl::string_view::npos) << bad;
 }

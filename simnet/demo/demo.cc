@@ -52,8 +52,9 @@ class Client {
 
  private:
   void Send(const SocketAddress& to, const std::string& text) {
-    socket_->SendTo(to, absl::Span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()),
-                                                  text.size()))
+    socket_
+        ->SendTo(to, absl::Span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()),
+                                               text.size()))
         .IgnoreError();  // every destination here is valid; loss is the point
   }
 
@@ -115,9 +116,11 @@ class Rendezvous {
     if (!absl::StartsWith(text, "REG ")) return;
     registered_[std::string(text.substr(4))] = from;
     std::string reply = "PEERS";
-    for (const auto& [name, addr] : registered_) absl::StrAppend(&reply, " ", name, "=", addr.ToString());
-    socket_->SendTo(from, absl::Span<const uint8_t>(
-                              reinterpret_cast<const uint8_t*>(reply.data()), reply.size()))
+    for (const auto& [name, addr] : registered_)
+      absl::StrAppend(&reply, " ", name, "=", addr.ToString());
+    socket_
+        ->SendTo(from, absl::Span<const uint8_t>(reinterpret_cast<const uint8_t*>(reply.data()),
+                                                 reply.size()))
         .IgnoreError();
   }
   std::unique_ptr<UdpSocket> socket_;
@@ -160,24 +163,25 @@ absl::StatusOr<DemoResult> RunDemo(const DemoOptions& options) {
   ASSIGN_OR_RETURN(Host * server, net.AddHost("rendezvous", {Ip("198.51.100.10")}));
   using M = NatMapping;
   using F = NatFiltering;
-  ASSIGN_OR_RETURN(Nat * home, net.AddNat("nat-home", MakeNat("203.0.113.10", M::kEndpointIndependent,
-                                                             F::kEndpointIndependent,
-                                                             PortAllocation::kPreserve, true)));
-  ASSIGN_OR_RETURN(Nat * office, net.AddNat("nat-office",
-                                            MakeNat("203.0.113.20", M::kEndpointIndependent,
-                                                    F::kAddressAndPortDependent,
-                                                    PortAllocation::kSequential)));
-  ASSIGN_OR_RETURN(Nat * mobile, net.AddNat("nat-mobile",
-                                            MakeNat("203.0.113.30", M::kAddressAndPortDependent,
-                                                    F::kAddressAndPortDependent,
-                                                    PortAllocation::kRandom)));
-  ASSIGN_OR_RETURN(Nat * cgnat, net.AddNat("cgnat", MakeNat("203.0.113.40", M::kEndpointIndependent,
-                                                           F::kAddressDependent,
-                                                           PortAllocation::kRandom)));
-  ASSIGN_OR_RETURN(Nat * dave_home,
-                   net.AddNat("nat-dave", MakeNat("100.64.0.40", M::kEndpointIndependent,
-                                                  F::kEndpointIndependent,
-                                                  PortAllocation::kPreserve)));
+  ASSIGN_OR_RETURN(
+      Nat * home,
+      net.AddNat("nat-home", MakeNat("203.0.113.10", M::kEndpointIndependent,
+                                     F::kEndpointIndependent, PortAllocation::kPreserve, true)));
+  ASSIGN_OR_RETURN(
+      Nat * office,
+      net.AddNat("nat-office", MakeNat("203.0.113.20", M::kEndpointIndependent,
+                                       F::kAddressAndPortDependent, PortAllocation::kSequential)));
+  ASSIGN_OR_RETURN(
+      Nat * mobile,
+      net.AddNat("nat-mobile", MakeNat("203.0.113.30", M::kAddressAndPortDependent,
+                                       F::kAddressAndPortDependent, PortAllocation::kRandom)));
+  ASSIGN_OR_RETURN(Nat * cgnat,
+                   net.AddNat("cgnat", MakeNat("203.0.113.40", M::kEndpointIndependent,
+                                               F::kAddressDependent, PortAllocation::kRandom)));
+  ASSIGN_OR_RETURN(
+      Nat * dave_home,
+      net.AddNat("nat-dave", MakeNat("100.64.0.40", M::kEndpointIndependent,
+                                     F::kEndpointIndependent, PortAllocation::kPreserve)));
   ASSIGN_OR_RETURN(Host * alice, net.AddHost("alice", {Ip("192.168.1.10")}));
   ASSIGN_OR_RETURN(Host * bob, net.AddHost("bob", {Ip("10.1.0.20")}));
   ASSIGN_OR_RETURN(Host * carol, net.AddHost("carol", {Ip("10.64.0.30")}));
@@ -194,8 +198,8 @@ absl::StatusOr<DemoResult> RunDemo(const DemoOptions& options) {
   RETURN_IF_ERROR(net.Connect(dave_home, cgnat, Access(8, 2, LossModel::None())).status());
   // Wi-Fi with bursty loss; a clean office line; a 3G-like mobile link
   // (750 kbit/s, jitter, loss); a cable line.
-  ASSIGN_OR_RETURN(Link * wifi, net.Connect(alice, home,
-                                            Access(10, 8, LossModel::GilbertElliott(0.02, 0.3))));
+  ASSIGN_OR_RETURN(Link * wifi,
+                   net.Connect(alice, home, Access(10, 8, LossModel::GilbertElliott(0.02, 0.3))));
   RETURN_IF_ERROR(net.Connect(bob, office, Access(4, 1, LossModel::Bernoulli(0.005))).status());
   RETURN_IF_ERROR(
       net.Connect(carol, mobile, Access(120, 30, LossModel::Bernoulli(0.015), 750000)).status());
@@ -239,17 +243,17 @@ absl::StatusOr<DemoResult> RunDemo(const DemoOptions& options) {
   }
   for (Nat* n : {home, office, mobile, cgnat, dave_home}) {
     const NatStats& s = n->stats();
-    r.nats.push_back({n->name(),
-                      absl::StrCat(ToString(n->config().mapping), " mapping, ",
-                                   ToString(n->config().filtering), " filtering, ",
-                                   ToString(n->config().port_allocation), " ports"),
-                      s.mappings_created, s.mappings_expired, s.filtered, s.no_mapping});
+    r.nats.push_back(
+        {n->name(),
+         absl::StrCat(ToString(n->config().mapping), " mapping, ", ToString(n->config().filtering),
+                      " filtering, ", ToString(n->config().port_allocation), " ports"),
+         s.mappings_created, s.mappings_expired, s.filtered, s.no_mapping});
   }
   for (const auto& from : clients) {
     for (const auto& to : clients) {
       if (from == to) continue;
-      r.pairs.push_back({from->name(), to->name(), from->sent_to(to->name()),
-                         to->received_from(from->name())});
+      r.pairs.push_back(
+          {from->name(), to->name(), from->sent_to(to->name()), to->received_from(from->name())});
     }
   }
   for (const auto& [name, writer] : captures) r.captures.push_back({name, writer->bytes()});
@@ -269,7 +273,8 @@ absl::StatusOr<DemoResult> RunDemo(const DemoOptions& options) {
     RETURN_IF_ERROR(net.trace().WriteJson(options.out_dir + "/trace.json"));
     std::FILE* f = std::fopen((options.out_dir + "/summary.json").c_str(), "w");
     if (f == nullptr) {
-      return absl::UnavailableError(absl::StrCat("cannot write ", options.out_dir, "/summary.json"));
+      return absl::UnavailableError(
+          absl::StrCat("cannot write ", options.out_dir, "/summary.json"));
     }
     std::string json = r.Json(options);
     std::fwrite(json.data(), 1, json.size(), f);
@@ -279,27 +284,27 @@ absl::StatusOr<DemoResult> RunDemo(const DemoOptions& options) {
 }
 
 std::string DemoResult::Summary() const {
-  std::string s = absl::StrFormat(
-      "rtcsim demo: %.1f s of virtual time in %.2f s of wall time (%d events)\n\n",
-      virtual_time.ns() / 1e9, wall_seconds, events_run);
+  std::string s =
+      absl::StrFormat("rtcsim demo: %.1f s of virtual time in %.2f s of wall time (%d events)\n\n",
+                      virtual_time.ns() / 1e9, wall_seconds, events_run);
   absl::StrAppend(&s, absl::StrFormat("%-22s %-5s %8s %10s %7s %8s %6s\n", "link", "dir", "sent",
                                       "delivered", "lost", "dropped", "dup"));
   for (const auto& l : links) {
     absl::StrAppend(&s, absl::StrFormat("%-22s %-5s %8d %10d %7d %8d %6d\n", l.link, l.direction,
                                         l.sent, l.delivered, l.lost, l.dropped, l.duplicated));
   }
-  absl::StrAppend(&s, "\n", absl::StrFormat("%-11s %-72s %8s %8s %8s %10s\n", "nat", "behaviour",
-                                            "mappings", "expired", "filtered", "no-mapping"));
+  absl::StrAppend(&s, "\n",
+                  absl::StrFormat("%-11s %-72s %8s %8s %8s %10s\n", "nat", "behaviour", "mappings",
+                                  "expired", "filtered", "no-mapping"));
   for (const auto& n : nats) {
-    absl::StrAppend(&s, absl::StrFormat("%-11s %-72s %8d %8d %8d %10d\n", n.nat, n.behaviour,
-                                        n.mappings_created, n.mappings_expired, n.filtered,
-                                        n.no_mapping));
+    absl::StrAppend(
+        &s, absl::StrFormat("%-11s %-72s %8d %8d %8d %10d\n", n.nat, n.behaviour,
+                            n.mappings_created, n.mappings_expired, n.filtered, n.no_mapping));
   }
   absl::StrAppend(&s, "\npeer to peer after rendezvous (hole punching):\n");
   for (const auto& p : pairs) {
     absl::StrAppend(&s, absl::StrFormat("  %-6s -> %-6s %6d sent %6d received  %s\n", p.from, p.to,
-                                        p.sent, p.received,
-                                        p.received == 0 ? "BLOCKED" : "ok"));
+                                        p.sent, p.received, p.received == 0 ? "BLOCKED" : "ok"));
   }
   absl::StrAppend(&s, "\ntrace hash ", trace_hash, " (", trace_events, " trace events)\n");
   return s;
@@ -313,12 +318,12 @@ std::string DemoResult::Json(const DemoOptions& options) const {
       options.seed, trace_hash, trace_events, events_run, virtual_time.ns() / 1e9, wall_seconds);
   for (size_t i = 0; i < links.size(); ++i) {
     const auto& l = links[i];
-    absl::StrAppend(&j, i ? "," : "", "\n    ",
-                    absl::StrFormat("{\"link\": \"%s\", \"direction\": \"%s\", \"sent\": %d, "
-                                    "\"delivered\": %d, \"lost\": %d, \"dropped\": %d, "
-                                    "\"duplicated\": %d}",
-                                    l.link, l.direction, l.sent, l.delivered, l.lost, l.dropped,
-                                    l.duplicated));
+    absl::StrAppend(
+        &j, i ? "," : "", "\n    ",
+        absl::StrFormat("{\"link\": \"%s\", \"direction\": \"%s\", \"sent\": %d, "
+                        "\"delivered\": %d, \"lost\": %d, \"dropped\": %d, "
+                        "\"duplicated\": %d}",
+                        l.link, l.direction, l.sent, l.delivered, l.lost, l.dropped, l.duplicated));
   }
   absl::StrAppend(&j, "\n  ],\n  \"nats\": [");
   for (size_t i = 0; i < nats.size(); ++i) {

@@ -46,7 +46,7 @@ struct DemoResult {
   // Capture bytes per file name ("alice.pcapng", ...), for byte comparison.
   std::vector<std::pair<std::string, std::vector<uint8_t>>> captures;
 
-  std::string Summary() const;  // for people
+  std::string Summary() const;                         // for people
   std::string Json(const DemoOptions& options) const;  // for scripts
 };
 

@@ -41,8 +41,7 @@ TEST(Demo, SameSeedSameHashAndCapturesInOneProcess) {
 TEST(Demo, HolePunchingOutcomeFollowsTheNatBehaviours) {
   auto r = RunDemo(Short(1));
   ASSERT_TRUE(r.ok()) << r.status();
-  const std::set<std::string> blocked = {"alice->carol", "bob->carol", "dave->carol",
-                                         "carol->bob"};
+  const std::set<std::string> blocked = {"alice->carol", "bob->carol", "dave->carol", "carol->bob"};
   ASSERT_EQ(r->pairs.size(), 12u);
   for (const DemoPair& p : r->pairs) {
     const std::string name = p.from + "->" + p.to;

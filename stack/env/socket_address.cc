@@ -42,8 +42,7 @@ absl::StatusOr<IpAddress> IpAddress::Parse(absl::string_view text) {
     std::memcpy(b.data(), buf, 16);
     return V6(b);
   }
-  return absl::InvalidArgumentError(
-      absl::StrCat("not an IPv4 or IPv6 address: \"", text, "\""));
+  return absl::InvalidArgumentError(absl::StrCat("not an IPv4 or IPv6 address: \"", text, "\""));
 }
 
 bool IpAddress::IsUnspecified() const {
@@ -68,8 +67,8 @@ bool IpAddress::IsMulticast() const {
 }
 
 uint32_t IpAddress::v4_host_order() const {
-  return (uint32_t{bytes_[0]} << 24) | (uint32_t{bytes_[1]} << 16) |
-         (uint32_t{bytes_[2]} << 8) | bytes_[3];
+  return (uint32_t{bytes_[0]} << 24) | (uint32_t{bytes_[1]} << 16) | (uint32_t{bytes_[2]} << 8) |
+         bytes_[3];
 }
 
 bool IpAddress::InPrefix(const IpAddress& prefix, int prefix_len) const {
@@ -102,16 +101,14 @@ absl::StatusOr<SocketAddress> SocketAddress::Parse(absl::string_view text) {
   if (!text.empty() && text.front() == '[') {
     size_t close = text.find("]:");
     if (close == absl::string_view::npos) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("expected [IPv6]:port, got \"", text, "\""));
+      return absl::InvalidArgumentError(absl::StrCat("expected [IPv6]:port, got \"", text, "\""));
     }
     host = text.substr(1, close - 1);
     port_text = text.substr(close + 2);
   } else {
     size_t colon = text.rfind(':');
     if (colon == absl::string_view::npos) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("expected address:port, got \"", text, "\""));
+      return absl::InvalidArgumentError(absl::StrCat("expected address:port, got \"", text, "\""));
     }
     host = text.substr(0, colon);
     port_text = text.substr(colon + 1);

@@ -10,9 +10,9 @@
 #define RTCSIM_CONCAT_(a, b) RTCSIM_CONCAT_INNER_(a, b)
 
 // Returns from the enclosing function if `expr` yields a non-OK status.
-#define RETURN_IF_ERROR(expr)                      \
-  do {                                             \
-    ::absl::Status rtcsim_status_ = (expr);        \
+#define RETURN_IF_ERROR(expr)                        \
+  do {                                               \
+    ::absl::Status rtcsim_status_ = (expr);          \
     if (!rtcsim_status_.ok()) return rtcsim_status_; \
   } while (0)
 

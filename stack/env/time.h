@@ -17,9 +17,7 @@ class TimeDelta {
   static constexpr TimeDelta Millis(int64_t ms) { return TimeDelta(ms * 1000000); }
   static constexpr TimeDelta Seconds(int64_t s) { return TimeDelta(s * 1000000000); }
   static constexpr TimeDelta Zero() { return TimeDelta(0); }
-  static constexpr TimeDelta Infinite() {
-    return TimeDelta(std::numeric_limits<int64_t>::max());
-  }
+  static constexpr TimeDelta Infinite() { return TimeDelta(std::numeric_limits<int64_t>::max()); }
 
   constexpr int64_t ns() const { return ns_; }
   constexpr int64_t us() const { return ns_ / 1000; }
@@ -30,7 +28,10 @@ class TimeDelta {
   constexpr TimeDelta operator-(TimeDelta o) const { return TimeDelta(ns_ - o.ns_); }
   constexpr TimeDelta operator*(int64_t k) const { return TimeDelta(ns_ * k); }
   constexpr TimeDelta operator/(int64_t k) const { return TimeDelta(ns_ / k); }
-  constexpr TimeDelta& operator+=(TimeDelta o) { ns_ += o.ns_; return *this; }
+  constexpr TimeDelta& operator+=(TimeDelta o) {
+    ns_ += o.ns_;
+    return *this;
+  }
   constexpr auto operator<=>(const TimeDelta&) const = default;
 
   std::string ToString() const;
@@ -47,9 +48,7 @@ class Timestamp {
   constexpr Timestamp() = default;
   static constexpr Timestamp Nanos(int64_t ns) { return Timestamp(ns); }
   static constexpr Timestamp Zero() { return Timestamp(0); }
-  static constexpr Timestamp Infinite() {
-    return Timestamp(std::numeric_limits<int64_t>::max());
-  }
+  static constexpr Timestamp Infinite() { return Timestamp(std::numeric_limits<int64_t>::max()); }
 
   constexpr int64_t ns() const { return ns_; }
   constexpr int64_t us() const { return ns_ / 1000; }
@@ -58,7 +57,10 @@ class Timestamp {
   constexpr Timestamp operator+(TimeDelta d) const { return Timestamp(ns_ + d.ns()); }
   constexpr Timestamp operator-(TimeDelta d) const { return Timestamp(ns_ - d.ns()); }
   constexpr TimeDelta operator-(Timestamp o) const { return TimeDelta::Nanos(ns_ - o.ns_); }
-  constexpr Timestamp& operator+=(TimeDelta d) { ns_ += d.ns(); return *this; }
+  constexpr Timestamp& operator+=(TimeDelta d) {
+    ns_ += d.ns();
+    return *this;
+  }
   constexpr auto operator<=>(const Timestamp&) const = default;
 
   std::string ToString() const;

@@ -165,8 +165,8 @@ class RealUdpSocket : public UdpSocket {
                                                      ": unspecified destination address"));
     }
     if (to.port() == 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "sendto ", to.ToString(), " from ", local_.ToString(), ": destination port 0"));
+      return absl::InvalidArgumentError(absl::StrCat("sendto ", to.ToString(), " from ",
+                                                     local_.ToString(), ": destination port 0"));
     }
     sockaddr_storage storage;
     socklen_t length = ToSockaddr(to, &storage);
@@ -182,8 +182,7 @@ class RealUdpSocket : public UdpSocket {
         if (env_ != nullptr) ++env_->counters_.send_dropped_would_block;
         return absl::OkStatus();
       }
-      return OsError(
-          errno, absl::StrCat("sendto ", to.ToString(), " from ", local_.ToString()));
+      return OsError(errno, absl::StrCat("sendto ", to.ToString(), " from ", local_.ToString()));
     }
   }
 
@@ -239,8 +238,7 @@ TaskId RealEnv::PostDelayedTask(TimeDelta delay, Task task) {
   Timestamp deadline;
   if (delay <= TimeDelta::Zero()) {
     deadline = now;
-  } else if (delay.IsInfinite() ||
-             delay.ns() >= std::numeric_limits<int64_t>::max() - now.ns()) {
+  } else if (delay.IsInfinite() || delay.ns() >= std::numeric_limits<int64_t>::max() - now.ns()) {
     deadline = Timestamp::Infinite();  // Never runs, but can be cancelled.
   } else {
     deadline = now + delay;
@@ -287,8 +285,7 @@ absl::StatusOr<std::unique_ptr<UdpSocket>> RealEnv::BindUdp(const SocketAddress&
         absl::StrCat("bind ", local.ToString(), ": no address family"));
   }
   const bool v6 = local.ip().is_v6();
-  int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                  IPPROTO_UDP);
+  int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
   if (fd < 0) {
     return OsError(errno, absl::StrCat("socket for ", local.ToString()));
   }
@@ -331,8 +328,7 @@ absl::Status RealEnv::Register(RealUdpSocket* socket, int fd, uint64_t* id) {
   event.events = EPOLLIN;
   event.data.u64 = new_id;
   if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event) != 0) {
-    return OsError(
-        errno, absl::StrCat("epoll_ctl(ADD) for ", socket->local_address().ToString()));
+    return OsError(errno, absl::StrCat("epoll_ctl(ADD) for ", socket->local_address().ToString()));
   }
   sockets_[new_id] = socket;
   *id = new_id;

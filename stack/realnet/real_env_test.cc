@@ -245,9 +245,8 @@ TEST(RealEnv, TimersFireInDeadlineOrderAndNeverEarly) {
   };
   std::vector<Fired> fired;
   std::vector<Timestamp> not_before(5);
-  const TimeDelta delays[] = {TimeDelta::Millis(30), TimeDelta::Millis(10),
-                              TimeDelta::Millis(20), TimeDelta::Zero(),
-                              TimeDelta::Millis(-5)};
+  const TimeDelta delays[] = {TimeDelta::Millis(30), TimeDelta::Millis(10), TimeDelta::Millis(20),
+                              TimeDelta::Zero(), TimeDelta::Millis(-5)};
   for (int i = 0; i < 5; ++i) {
     not_before[i] = env.Now() + std::max(delays[i], TimeDelta::Zero());
     env.PostDelayedTask(delays[i], [&, i] { fired.push_back({i, env.Now()}); });
@@ -347,9 +346,8 @@ TEST(RealEnv, SelfRepostingTaskDoesNotStarveSockets) {
   auto b = env.BindUdp(Loopback4());
   ASSERT_TRUE(a.ok() && b.ok());
   bool received = false;
-  (*b)->SetReceiveCallback([&](const SocketAddress&, absl::Span<const uint8_t>) {
-    received = true;
-  });
+  (*b)->SetReceiveCallback(
+      [&](const SocketAddress&, absl::Span<const uint8_t>) { received = true; });
   std::function<void()> spin = [&] {
     if (!received) env.PostTask(spin);
   };

@@ -1,10 +1,10 @@
 // Runs a libFuzzer-style target (LLVMFuzzerTestOneInput) over a corpus and
 // over deterministic mutations of it, for plain builds without libFuzzer.
 // Usage: <binary> MUTATIONS CORPUS_FILE_OR_DIR...
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iterator>

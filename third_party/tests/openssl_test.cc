@@ -38,10 +38,8 @@ std::string EvpHmacSha1(const std::string& key, const std::string& data) {
   uint8_t out[EVP_MAX_MD_SIZE];
   size_t out_len = 0;
   std::string result = "mac failed";
-  if (EVP_MAC_init(ctx, reinterpret_cast<const uint8_t*>(key.data()),
-                   key.size(), params) == 1 &&
-      EVP_MAC_update(ctx, reinterpret_cast<const uint8_t*>(data.data()),
-                     data.size()) == 1 &&
+  if (EVP_MAC_init(ctx, reinterpret_cast<const uint8_t*>(key.data()), key.size(), params) == 1 &&
+      EVP_MAC_update(ctx, reinterpret_cast<const uint8_t*>(data.data()), data.size()) == 1 &&
       EVP_MAC_final(ctx, out, &out_len, sizeof(out)) == 1) {
     result = Hex(out, out_len);
   }
@@ -63,9 +61,8 @@ TEST(OpenSsl, HmacSha1Rfc2202Case2ViaOneShot) {
   const std::string data = "what do ya want for nothing?";
   uint8_t out[EVP_MAX_MD_SIZE];
   unsigned int out_len = 0;
-  ASSERT_NE(HMAC(EVP_sha1(), key.data(), key.size(),
-                 reinterpret_cast<const uint8_t*>(data.data()), data.size(),
-                 out, &out_len),
+  ASSERT_NE(HMAC(EVP_sha1(), key.data(), key.size(), reinterpret_cast<const uint8_t*>(data.data()),
+                 data.size(), out, &out_len),
             nullptr);
   EXPECT_EQ(Hex(out, out_len), "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");
 }
@@ -75,11 +72,8 @@ TEST(OpenSsl, Sha256OfAbc) {
   const std::string data = "abc";
   uint8_t out[EVP_MAX_MD_SIZE];
   unsigned int out_len = 0;
-  ASSERT_EQ(EVP_Digest(data.data(), data.size(), out, &out_len, EVP_sha256(),
-                       nullptr),
-            1);
-  EXPECT_EQ(Hex(out, out_len),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  ASSERT_EQ(EVP_Digest(data.data(), data.size(), out, &out_len, EVP_sha256(), nullptr), 1);
+  EXPECT_EQ(Hex(out, out_len), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 }  // namespace

@@ -22,8 +22,7 @@ constexpr double kAmplitude = 8000.0;
 // Signal power at `frequency_hz` over `samples` (Goertzel algorithm). Picking
 // a window of whole tone periods keeps the tone exactly on its bin.
 double GoertzelPower(const std::vector<double>& samples, double frequency_hz) {
-  const double coeff =
-      2.0 * std::cos(2.0 * std::numbers::pi * frequency_hz / kSampleRateHz);
+  const double coeff = 2.0 * std::cos(2.0 * std::numbers::pi * frequency_hz / kSampleRateHz);
   double s1 = 0.0;
   double s2 = 0.0;
   for (double x : samples) {
@@ -42,8 +41,7 @@ double Energy(const std::vector<double>& samples) {
 
 TEST(Opus, SineSurvivesVoipRoundTrip) {
   int error = OPUS_OK;
-  OpusEncoder* encoder =
-      opus_encoder_create(kSampleRateHz, 1, OPUS_APPLICATION_VOIP, &error);
+  OpusEncoder* encoder = opus_encoder_create(kSampleRateHz, 1, OPUS_APPLICATION_VOIP, &error);
   ASSERT_EQ(error, OPUS_OK);
   ASSERT_NE(encoder, nullptr);
   OpusDecoder* decoder = opus_decoder_create(kSampleRateHz, 1, &error);
@@ -64,18 +62,16 @@ TEST(Opus, SineSurvivesVoipRoundTrip) {
     for (int i = 0; i < kFrameSamples; ++i) {
       const int n = frame * kFrameSamples + i;
       pcm[i] = static_cast<opus_int16>(
-          std::lround(kAmplitude * std::sin(2.0 * std::numbers::pi * kToneHz *
-                                            n / kSampleRateHz)));
+          std::lround(kAmplitude * std::sin(2.0 * std::numbers::pi * kToneHz * n / kSampleRateHz)));
       input.push_back(pcm[i]);
     }
     unsigned char packet[1500];
-    const int bytes =
-        opus_encode(encoder, pcm.data(), kFrameSamples, packet, sizeof(packet));
+    const int bytes = opus_encode(encoder, pcm.data(), kFrameSamples, packet, sizeof(packet));
     ASSERT_GT(bytes, 0) << opus_strerror(bytes);
 
     std::vector<opus_int16> decoded(kFrameSamples);
-    const int samples = opus_decode(decoder, packet, bytes, decoded.data(),
-                                    kFrameSamples, /*decode_fec=*/0);
+    const int samples =
+        opus_decode(decoder, packet, bytes, decoded.data(), kFrameSamples, /*decode_fec=*/0);
     ASSERT_EQ(samples, kFrameSamples) << opus_strerror(samples);
     output.insert(output.end(), decoded.begin(), decoded.end());
   }
@@ -87,8 +83,7 @@ TEST(Opus, SineSurvivesVoipRoundTrip) {
   constexpr int kWindow = kSampleRateHz / 2;
   const int out_begin = output.size() - kWindow;
   const int in_begin = out_begin - lookahead;
-  const std::vector<double> in(input.begin() + in_begin,
-                               input.begin() + in_begin + kWindow);
+  const std::vector<double> in(input.begin() + in_begin, input.begin() + in_begin + kWindow);
   const std::vector<double> out(output.begin() + out_begin, output.end());
 
   // Energy is preserved within a factor of ~1.25 (about 1 dB).
@@ -104,8 +99,7 @@ TEST(Opus, SineSurvivesVoipRoundTrip) {
   const double tone_fraction = tone_power / (Energy(out) * kWindow / 2.0);
   EXPECT_GT(tone_fraction, 0.9);
   for (double other_hz : {220.0, 400.0, 480.0, 880.0, 1320.0, 3000.0}) {
-    EXPECT_GT(tone_power, 1000.0 * GoertzelPower(out, other_hz))
-        << "at " << other_hz << " Hz";
+    EXPECT_GT(tone_power, 1000.0 * GoertzelPower(out, other_hz)) << "at " << other_hz << " Hz";
   }
 
   // Waveform match at the codec delay: normalised cross-correlation (about

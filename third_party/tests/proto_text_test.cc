@@ -78,8 +78,7 @@ TEST(ProtoText, UnknownFieldFailsWithPosition) {
   // has been consumed.
   EXPECT_EQ(error.line, 1);
   EXPECT_EQ(error.column, 12);
-  EXPECT_NE(error.message.find("delay_msec"), std::string::npos)
-      << error.message;
+  EXPECT_NE(error.message.find("delay_msec"), std::string::npos) << error.message;
 }
 
 }  // namespace

@@ -20,17 +20,15 @@ constexpr uint32_t kSsrc = 0x11223344;
 // A fixed master key + salt (30 bytes is enough for both suites: AES-CM uses
 // 16 + 14, AES-GCM 16 + 12). Fixed so the test is deterministic.
 constexpr std::array<uint8_t, SRTP_MASTER_KEY_LEN> kMasterKey = {
-    0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09,
-    0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10, 0x11, 0x12, 0x13,
-    0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d};
+    0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e,
+    0x0f, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d};
 
 // Builds a minimal RTP packet (RFC 3550 §5.1): V=2, no padding, extension or
 // CSRCs, payload type 96. The vector has room for the SRTP trailer because
 // srtp_protect() writes past the plaintext length.
 std::vector<uint8_t> MakeRtpPacket(uint16_t seq, uint32_t timestamp,
                                    const std::vector<uint8_t>& payload) {
-  std::vector<uint8_t> packet(
-      kRtpHeaderSize + payload.size() + SRTP_MAX_TRAILER_LEN, 0);
+  std::vector<uint8_t> packet(kRtpHeaderSize + payload.size() + SRTP_MAX_TRAILER_LEN, 0);
   packet[0] = 0x80;
   packet[1] = 96;
   packet[2] = seq >> 8;
@@ -95,22 +93,17 @@ TEST_P(Srtp2Test, ProtectUnprotectRoundTrip) {
   ASSERT_EQ(srtp_protect(sender_, packet.data(), &len), srtp_err_status_ok);
   // The suite appends its auth tag; the payload must no longer be plaintext.
   EXPECT_EQ(len, plain_len + GetParam().tag_len);
-  EXPECT_NE(std::memcmp(packet.data() + kRtpHeaderSize, payload.data(),
-                        payload.size()),
-            0);
+  EXPECT_NE(std::memcmp(packet.data() + kRtpHeaderSize, payload.data(), payload.size()), 0);
 
   std::vector<uint8_t> replay = packet;  // Same SRTP bytes, for later.
 
   ASSERT_EQ(srtp_unprotect(receiver_, packet.data(), &len), srtp_err_status_ok);
   ASSERT_EQ(len, plain_len);
-  EXPECT_EQ(std::vector<uint8_t>(packet.begin() + kRtpHeaderSize,
-                                 packet.begin() + len),
-            payload);
+  EXPECT_EQ(std::vector<uint8_t>(packet.begin() + kRtpHeaderSize, packet.begin() + len), payload);
 
   // RFC 3711 §3.3.2: an index already seen must be rejected.
   int replay_len = plain_len + GetParam().tag_len;
-  EXPECT_EQ(srtp_unprotect(receiver_, replay.data(), &replay_len),
-            srtp_err_status_replay_fail);
+  EXPECT_EQ(srtp_unprotect(receiver_, replay.data(), &replay_len), srtp_err_status_replay_fail);
 }
 
 TEST_P(Srtp2Test, TamperedTagFailsAuthentication) {
@@ -127,27 +120,20 @@ TEST_P(Srtp2Test, TamperedTagFailsAuthentication) {
   std::vector<uint8_t> forged = packet;
   forged[protected_len - 1] ^= 0x01;  // Last byte of the auth tag.
   int forged_len = protected_len;
-  EXPECT_EQ(srtp_unprotect(receiver_, forged.data(), &forged_len),
-            srtp_err_status_auth_fail);
+  EXPECT_EQ(srtp_unprotect(receiver_, forged.data(), &forged_len), srtp_err_status_auth_fail);
 
   // A forged packet must not advance the replay window: the genuine one
   // still verifies afterwards.
   EXPECT_EQ(srtp_unprotect(receiver_, packet.data(), &len), srtp_err_status_ok);
   EXPECT_EQ(len, kRtpHeaderSize + static_cast<int>(payload.size()));
-  EXPECT_EQ(std::vector<uint8_t>(packet.begin() + kRtpHeaderSize,
-                                 packet.begin() + len),
-            payload);
+  EXPECT_EQ(std::vector<uint8_t>(packet.begin() + kRtpHeaderSize, packet.begin() + len), payload);
 }
 
 INSTANTIATE_TEST_SUITE_P(
     Suites, Srtp2Test,
-    ::testing::Values(Suite{"AesCm128HmacSha1_80",
-                            &srtp_crypto_policy_set_rtp_default, 10},
-                      Suite{"AeadAes128Gcm",
-                            &srtp_crypto_policy_set_aes_gcm_128_16_auth, 16}),
-    [](const ::testing::TestParamInfo<Suite>& info) {
-      return info.param.name;
-    });
+    ::testing::Values(Suite{"AesCm128HmacSha1_80", &srtp_crypto_policy_set_rtp_default, 10},
+                      Suite{"AeadAes128Gcm", &srtp_crypto_policy_set_aes_gcm_128_16_auth, 16}),
+    [](const ::testing::TestParamInfo<Suite>& info) { return info.param.name; });
 
 }  // namespace
 }  // namespace rtcsim

@@ -31,8 +31,7 @@ std::deque<Packet>& Wire() {
   return *wire;
 }
 
-int ConnOutput(void* addr, void* buffer, size_t length, uint8_t /*tos*/,
-               uint8_t /*set_df*/) {
+int ConnOutput(void* addr, void* buffer, size_t length, uint8_t /*tos*/, uint8_t /*set_df*/) {
   const auto* data = static_cast<const uint8_t*>(buffer);
   Wire().push_back(Packet{addr, std::vector<uint8_t>(data, data + length)});
   return 0;
@@ -95,8 +94,8 @@ TEST(Usrsctp, NoThreadsAfConnSocketLifecycle) {
   usrsctp_init_nothreads(0, &ConnOutput, nullptr);
   usrsctp_register_address(&endpoint_a);
 
-  struct socket* so = usrsctp_socket(AF_CONN, SOCK_STREAM, IPPROTO_SCTP,
-                                     nullptr, nullptr, 0, nullptr);
+  struct socket* so =
+      usrsctp_socket(AF_CONN, SOCK_STREAM, IPPROTO_SCTP, nullptr, nullptr, 0, nullptr);
   EXPECT_NE(so, nullptr) << "errno " << errno;
   if (so != nullptr) usrsctp_close(so);
 
@@ -111,10 +110,10 @@ TEST(Usrsctp, ConnectedPairExchangesMessage) {
   usrsctp_register_address(&endpoint_a);
   usrsctp_register_address(&endpoint_b);
 
-  struct socket* listener = usrsctp_socket(AF_CONN, SOCK_STREAM, IPPROTO_SCTP,
-                                           nullptr, nullptr, 0, nullptr);
-  struct socket* client = usrsctp_socket(AF_CONN, SOCK_STREAM, IPPROTO_SCTP,
-                                         nullptr, nullptr, 0, nullptr);
+  struct socket* listener =
+      usrsctp_socket(AF_CONN, SOCK_STREAM, IPPROTO_SCTP, nullptr, nullptr, 0, nullptr);
+  struct socket* client =
+      usrsctp_socket(AF_CONN, SOCK_STREAM, IPPROTO_SCTP, nullptr, nullptr, 0, nullptr);
   ASSERT_NE(listener, nullptr);
   ASSERT_NE(client, nullptr);
   // Non-blocking: there is no other thread that could ever wake us up.
@@ -123,27 +122,21 @@ TEST(Usrsctp, ConnectedPairExchangesMessage) {
 
   constexpr uint16_t kPort = 5000;
   sockaddr_conn listen_addr = ConnAddress(&endpoint_b, kPort);
-  ASSERT_EQ(usrsctp_bind(listener, reinterpret_cast<sockaddr*>(&listen_addr),
-                         sizeof(listen_addr)),
+  ASSERT_EQ(usrsctp_bind(listener, reinterpret_cast<sockaddr*>(&listen_addr), sizeof(listen_addr)),
             0)
       << "errno " << errno;
   ASSERT_EQ(usrsctp_listen(listener, 1), 0) << "errno " << errno;
   // Ask for sctp_rcvinfo with each message (stream id, PPID); the accepted
   // socket inherits the option.
   const int on = 1;
-  ASSERT_EQ(usrsctp_setsockopt(listener, IPPROTO_SCTP, SCTP_RECVRCVINFO, &on,
-                               sizeof(on)),
-            0);
+  ASSERT_EQ(usrsctp_setsockopt(listener, IPPROTO_SCTP, SCTP_RECVRCVINFO, &on, sizeof(on)), 0);
 
   sockaddr_conn client_addr = ConnAddress(&endpoint_a, kPort);
-  ASSERT_EQ(usrsctp_bind(client, reinterpret_cast<sockaddr*>(&client_addr),
-                         sizeof(client_addr)),
-            0)
+  ASSERT_EQ(usrsctp_bind(client, reinterpret_cast<sockaddr*>(&client_addr), sizeof(client_addr)), 0)
       << "errno " << errno;
   // The peer is named by the client's own endpoint pointer: see Pump().
   sockaddr_conn peer_addr = ConnAddress(&endpoint_a, kPort);
-  int rc = usrsctp_connect(client, reinterpret_cast<sockaddr*>(&peer_addr),
-                           sizeof(peer_addr));
+  int rc = usrsctp_connect(client, reinterpret_cast<sockaddr*>(&peer_addr), sizeof(peer_addr));
   ASSERT_TRUE(rc == 0 || errno == EINPROGRESS) << "errno " << errno;
 
   // INIT / INIT-ACK / COOKIE-ECHO / COOKIE-ACK (RFC 9260 §5.1).
@@ -162,8 +155,8 @@ TEST(Usrsctp, ConnectedPairExchangesMessage) {
   sndinfo.snd_ppid = htonl(51);  // WebRTC string (RFC 8831 §8).
   ssize_t sent = -1;
   for (int i = 0; i < 50 && sent < 0; ++i) {
-    sent = usrsctp_sendv(client, message.data(), message.size(), nullptr, 0,
-                         &sndinfo, sizeof(sndinfo), SCTP_SENDV_SNDINFO, 0);
+    sent = usrsctp_sendv(client, message.data(), message.size(), nullptr, 0, &sndinfo,
+                         sizeof(sndinfo), SCTP_SENDV_SNDINFO, 0);
     if (sent < 0) Pump(10);
   }
   ASSERT_EQ(sent, static_cast<ssize_t>(message.size())) << "errno " << errno;
@@ -177,8 +170,8 @@ TEST(Usrsctp, ConnectedPairExchangesMessage) {
     socklen_t infolen = sizeof(rcvinfo);
     unsigned int infotype = 0;
     int flags = 0;
-    ssize_t n = usrsctp_recvv(server, buffer, sizeof(buffer), nullptr, nullptr,
-                              &rcvinfo, &infolen, &infotype, &flags);
+    ssize_t n = usrsctp_recvv(server, buffer, sizeof(buffer), nullptr, nullptr, &rcvinfo, &infolen,
+                              &infotype, &flags);
     if (n > 0) {
       received.assign(buffer, n);
       EXPECT_TRUE(flags & MSG_EOR);  // One whole message.

@@ -54,8 +54,7 @@ double LumaPsnr(const vpx_image_t& a, const vpx_image_t& b) {
 
 TEST(Vpx, Vp8EncodeDecodeRoundTrip) {
   vpx_codec_enc_cfg_t config;
-  ASSERT_EQ(vpx_codec_enc_config_default(vpx_codec_vp8_cx(), &config, 0),
-            VPX_CODEC_OK);
+  ASSERT_EQ(vpx_codec_enc_config_default(vpx_codec_vp8_cx(), &config, 0), VPX_CODEC_OK);
   config.g_w = kWidth;
   config.g_h = kHeight;
   config.g_timebase = {1, 30};
@@ -66,27 +65,23 @@ TEST(Vpx, Vp8EncodeDecodeRoundTrip) {
   config.kf_mode = VPX_KF_DISABLED;  // Only the forced first keyframe.
 
   vpx_codec_ctx_t encoder;
-  ASSERT_EQ(vpx_codec_enc_init(&encoder, vpx_codec_vp8_cx(), &config, 0),
-            VPX_CODEC_OK);
+  ASSERT_EQ(vpx_codec_enc_init(&encoder, vpx_codec_vp8_cx(), &config, 0), VPX_CODEC_OK);
   // With a positive cpu-used, VP8's realtime mode measures wall-clock encode
   // time and adapts its speed to it; a negative value pins the speed level so
   // the bitstream does not depend on how fast the machine is.
   ASSERT_EQ(vpx_codec_control(&encoder, VP8E_SET_CPUUSED, -6), VPX_CODEC_OK);
 
   vpx_codec_ctx_t decoder;
-  ASSERT_EQ(vpx_codec_dec_init(&decoder, vpx_codec_vp8_dx(), nullptr, 0),
-            VPX_CODEC_OK);
+  ASSERT_EQ(vpx_codec_dec_init(&decoder, vpx_codec_vp8_dx(), nullptr, 0), VPX_CODEC_OK);
 
   vpx_image_t input;
-  ASSERT_NE(vpx_img_alloc(&input, VPX_IMG_FMT_I420, kWidth, kHeight, 16),
-            nullptr);
+  ASSERT_NE(vpx_img_alloc(&input, VPX_IMG_FMT_I420, kWidth, kHeight, 16), nullptr);
 
   int packets = 0;
   int decoded_frames = 0;
   for (int frame = 0; frame < kFrames; ++frame) {
     FillFrame(&input, frame);
-    ASSERT_EQ(vpx_codec_encode(&encoder, &input, frame, 1, 0, VPX_DL_REALTIME),
-              VPX_CODEC_OK)
+    ASSERT_EQ(vpx_codec_encode(&encoder, &input, frame, 1, 0, VPX_DL_REALTIME), VPX_CODEC_OK)
         << vpx_codec_error_detail(&encoder);
 
     vpx_codec_iter_t iter = nullptr;
@@ -97,11 +92,9 @@ TEST(Vpx, Vp8EncodeDecodeRoundTrip) {
       EXPECT_EQ(keyframe, packets == 0) << "packet " << packets;
       ++packets;
 
-      ASSERT_EQ(
-          vpx_codec_decode(&decoder,
-                           static_cast<const uint8_t*>(packet->data.frame.buf),
-                           packet->data.frame.sz, nullptr, 0),
-          VPX_CODEC_OK)
+      ASSERT_EQ(vpx_codec_decode(&decoder, static_cast<const uint8_t*>(packet->data.frame.buf),
+                                 packet->data.frame.sz, nullptr, 0),
+                VPX_CODEC_OK)
           << vpx_codec_error_detail(&decoder);
       vpx_codec_iter_t dec_iter = nullptr;
       const vpx_image_t* output;
