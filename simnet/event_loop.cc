@@ -1,5 +1,6 @@
 #include "simnet/event_loop.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace rtcsim::simnet {
@@ -10,23 +11,26 @@ static TaskId MakeId(uint32_t slot, uint32_t generation) {
   return TaskId{(uint64_t{generation} << 32) | (uint64_t{slot} + 1)};
 }
 
-uint32_t EventLoop::AllocSlot() {
-  if (!free_slots_.empty()) {
-    uint32_t s = free_slots_.back();
-    free_slots_.pop_back();
-    return s;
-  }
+uint32_t EventLoop::NewSlot() {
   slots_.emplace_back();
   return static_cast<uint32_t>(slots_.size() - 1);
 }
 
-TaskId EventLoop::Schedule(Timestamp at, Callback cb) {
+TaskId EventLoop::Enqueue(Timestamp at, uint32_t s) {
   if (at < now_) at = now_;
-  uint32_t s = AllocSlot();
   Slot& slot = slots_[s];
-  slot.cb = std::move(cb);
   slot.pending = true;
-  Push(Entry{at.ns(), next_seq_++, s});
+  if (next_seq_ >= seq_limit_) Renumber();
+  const Entry e{at.ns(), next_seq_++ << 32 | s};
+  if (top_consumed_) {
+    // The running event's entry is still the root: overwrite it, one sift
+    // instead of a pop and a push.
+    top_consumed_ = false;
+    SiftUp(SiftHoleToLeaf(heap_.size()), e);
+  } else {
+    heap_.push_back(e);
+    SiftUp(heap_.size() - 1, e);
+  }
   return MakeId(s, slot.generation);
 }
 
@@ -43,75 +47,129 @@ bool EventLoop::Cancel(TaskId id) {
   return true;
 }
 
-void EventLoop::Push(const Entry& e) {
-  size_t i = heap_.size();
-  heap_.push_back(e);
-  while (i > 0) {
-    size_t parent = (i - 1) / 4;
-    if (!Before(e, heap_[parent])) break;
-    heap_[i] = heap_[parent];
-    i = parent;
+void EventLoop::SiftUp(size_t hole, const Entry& e) {
+  Entry* h = heap_.data();
+  while (hole > 0) {
+    const size_t parent = (hole - 1) / 4;
+    if (!Before(e, h[parent])) break;
+    h[hole] = h[parent];
+    hole = parent;
   }
-  heap_[i] = e;
+  h[hole] = e;
 }
 
-EventLoop::Entry EventLoop::PopTop() {
-  Entry top = heap_[0];
-  Entry last = heap_.back();
-  heap_.pop_back();
-  size_t n = heap_.size();
-  if (n == 0) return top;
-  size_t i = 0;
+// Bottom-up deletion: the hole at the root walks down to a leaf along the
+// earlier children, and the caller sifts the entry that fills it up from
+// there. That entry is the heap's last one or a new event, which are seldom
+// due before most pending events, so it rarely climbs far; and the walk down
+// needs no comparison with it. Per level that is three comparisons, done as
+// a branch-free tournament, instead of four data-dependent branches:
+// comparisons of random times are coin flips, and mispredicting them costs
+// more than the comparisons themselves.
+size_t EventLoop::SiftHoleToLeaf(size_t n) {
+  Entry* h = heap_.data();
+  // Past L1-sized heaps the walk waits on memory; below, prefetches only cost.
+  const bool prefetch = n > kPrefetchAbove;
+  size_t hole = 0;
   while (true) {
-    size_t first = 4 * i + 1;
-    if (first >= n) break;
-    size_t best = first;
-    size_t end = first + 4 < n ? first + 4 : n;
-    for (size_t c = first + 1; c < end; ++c) {
-      if (Before(heap_[c], heap_[best])) best = c;
+    const size_t first = 4 * hole + 1;
+    if (first + 4 <= n) {
+      if (prefetch && 4 * first + 1 < n) {
+        // The next level is one of four adjacent groups: fetch them all
+        // while the comparisons decide which.
+        for (size_t k = 1; k < 17; k += 4) __builtin_prefetch(h + 4 * first + k);
+      }
+      // A branch-free tournament. Selecting values rather than indices saves
+      // reloading the winners; the selections are masks because the compiler
+      // turns ?: here back into (mispredicted) branches.
+      const Entry* c = h + first;
+      const uint64_t x = Mask(Before(c[1], c[0]));
+      const uint64_t y = Mask(Before(c[3], c[2]));
+      const Entry a = Select(x, c[1], c[0]);
+      const Entry b = Select(y, c[3], c[2]);
+      const uint64_t z = Mask(Before(b, a));
+      h[hole] = Select(z, b, a);
+      const size_t ia = first + (x & 1), ib = first + 2 + (y & 1);
+      hole = ia ^ ((ia ^ ib) & z);
+    } else if (first < n) {
+      size_t best = first;
+      for (size_t c = first + 1; c < n; ++c) {
+        if (Before(h[c], h[best])) best = c;
+      }
+      h[hole] = h[best];
+      hole = best;
+    } else {
+      return hole;
     }
-    if (!Before(heap_[best], last)) break;
-    heap_[i] = heap_[best];
-    i = best;
   }
-  heap_[i] = last;
-  return top;
+}
+
+void EventLoop::PopTop() {
+  const Entry last = heap_.back();
+  heap_.pop_back();
+  if (heap_.empty()) return;
+  SiftUp(SiftHoleToLeaf(heap_.size()), last);
+}
+
+void EventLoop::SettleTop() {
+  if (!top_consumed_) return;
+  top_consumed_ = false;
+  PopTop();
+}
+
+void EventLoop::Renumber() {
+  SettleTop();
+  // A sorted array is a valid heap, and sorting keeps the current order.
+  std::sort(heap_.begin(), heap_.end(), Before);
+  for (size_t i = 0; i < heap_.size(); ++i) {
+    heap_[i].order = uint64_t{i} << 32 | heap_[i].slot();
+  }
+  next_seq_ = heap_.size();
 }
 
 bool EventLoop::DropCancelledTop() {
-  if (heap_.empty() || slots_[heap_[0].slot].pending) return false;
-  Entry e = PopTop();
-  ++slots_[e.slot].generation;
-  free_slots_.push_back(e.slot);
+  if (heap_.empty() || slots_[heap_[0].slot()].pending) return false;
+  const uint32_t s = heap_[0].slot();
+  PopTop();
+  ++slots_[s].generation;
+  free_slots_.push_back(s);
   --cancelled_in_heap_;
   return true;
 }
 
-bool EventLoop::RunOne() {
+const EventLoop::Entry* EventLoop::NextLive() {
+  SettleTop();
   while (DropCancelledTop()) {
   }
-  if (heap_.empty()) return false;
-  {
-    Entry e = PopTop();
-    Slot& slot = slots_[e.slot];
-    Callback cb = std::move(slot.cb);
-    slot.cb = nullptr;
-    slot.pending = false;
-    ++slot.generation;
-    free_slots_.push_back(e.slot);
-    now_ = Timestamp::Nanos(e.time);
-    ++events_run_;
-    cb();
-  }
+  return heap_.empty() ? nullptr : &heap_[0];
+}
+
+bool EventLoop::RunOne() {
+  const Entry* next = NextLive();
+  if (next == nullptr) return false;
+  const uint32_t s = next->slot();
+  now_ = Timestamp::Nanos(next->time);
+  // The entry stays at the root, consumed, until the callback schedules
+  // (which overwrites it) or the loop next looks at the heap (which pops it).
+  // Most events schedule a successor, and this turns their pop and push into
+  // one sift.
+  top_consumed_ = true;
+  Slot& slot = slots_[s];
+  Callback cb = std::move(slot.cb);
+  slot.cb = nullptr;
+  slot.pending = false;
+  ++slot.generation;
+  free_slots_.push_back(s);
+  ++events_run_;
+  cb();
   return true;
 }
 
 void EventLoop::RunUntil(Timestamp until) {
   stopped_ = false;
   while (!stopped_) {
-    while (DropCancelledTop()) {
-    }
-    if (heap_.empty() || heap_[0].time > until.ns()) break;
+    const Entry* next = NextLive();
+    if (next == nullptr || next->time > until.ns()) break;
     RunOne();
   }
   if (!stopped_ && now_ < until) now_ = until;
