@@ -151,7 +151,8 @@ void BM_NatPath(benchmark::State& state) { Run(state, Topology::kNat, false, fal
 BENCHMARK(BM_NatPath);
 
 // (b') The same with the receiver echoing each datagram, so half the traffic
-// takes the NAT's inbound path; items count deliveries in both directions.
+// takes the NAT's inbound path; items count deliveries in both directions
+// (so delivered_pct, against the first sender's sends, approaches 200%).
 void BM_NatPathEcho(benchmark::State& state) { Run(state, Topology::kNat, false, true); }
 BENCHMARK(BM_NatPathEcho);
 
