@@ -294,11 +294,11 @@ std::string DemoResult::Summary() const {
                                         l.sent, l.delivered, l.lost, l.dropped, l.duplicated));
   }
   absl::StrAppend(&s, "\n",
-                  absl::StrFormat("%-11s %-72s %8s %8s %8s %10s\n", "nat", "behaviour", "mappings",
+                  absl::StrFormat("%-11s %-96s %8s %8s %8s %10s\n", "nat", "behaviour", "mappings",
                                   "expired", "filtered", "no-mapping"));
   for (const auto& n : nats) {
     absl::StrAppend(
-        &s, absl::StrFormat("%-11s %-72s %8d %8d %8d %10d\n", n.nat, n.behaviour,
+        &s, absl::StrFormat("%-11s %-96s %8d %8d %8d %10d\n", n.nat, n.behaviour,
                             n.mappings_created, n.mappings_expired, n.filtered, n.no_mapping));
   }
   absl::StrAppend(&s, "\npeer to peer after rendezvous (hole punching):\n");
