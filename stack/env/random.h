@@ -21,7 +21,6 @@ class Probability {
   }
 
   constexpr uint64_t parts() const { return parts_; }
-  double ToDouble() const { return static_cast<double>(parts_) / 4294967296.0; }
   constexpr bool IsNever() const { return parts_ == 0; }
   constexpr auto operator<=>(const Probability&) const = default;
 
