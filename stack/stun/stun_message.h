@@ -68,13 +68,13 @@ inline constexpr uint16_t kUsername = 0x0006;
 inline constexpr uint16_t kMessageIntegrity = 0x0008;
 inline constexpr uint16_t kErrorCode = 0x0009;
 inline constexpr uint16_t kUnknownAttributes = 0x000A;
-inline constexpr uint16_t kChannelNumber = 0x000C;      // RFC 8656
-inline constexpr uint16_t kLifetime = 0x000D;           // RFC 8656
-inline constexpr uint16_t kXorPeerAddress = 0x0012;     // RFC 8656
-inline constexpr uint16_t kData = 0x0013;               // RFC 8656
+inline constexpr uint16_t kChannelNumber = 0x000C;   // RFC 8656
+inline constexpr uint16_t kLifetime = 0x000D;        // RFC 8656
+inline constexpr uint16_t kXorPeerAddress = 0x0012;  // RFC 8656
+inline constexpr uint16_t kData = 0x0013;            // RFC 8656
 inline constexpr uint16_t kRealm = 0x0014;
 inline constexpr uint16_t kNonce = 0x0015;
-inline constexpr uint16_t kXorRelayedAddress = 0x0016;  // RFC 8656
+inline constexpr uint16_t kXorRelayedAddress = 0x0016;       // RFC 8656
 inline constexpr uint16_t kRequestedAddressFamily = 0x0017;  // RFC 8656
 inline constexpr uint16_t kEvenPort = 0x0018;                // RFC 8656
 inline constexpr uint16_t kRequestedTransport = 0x0019;      // RFC 8656
@@ -238,8 +238,20 @@ class StunMessageBuilder {
   // header length covering it (RFC 8489 §14.5).
   StunMessageBuilder& AddMessageIntegrity(absl::Span<const uint8_t> key);
   StunMessageBuilder& AddMessageIntegritySha256(absl::Span<const uint8_t> key);
+  // The same, keeping only the first `truncated_size` bytes of the HMAC
+  // (16..32, a multiple of 4), for usages that allow truncation (§14.6).
+  StunMessageBuilder& AddMessageIntegritySha256(absl::Span<const uint8_t> key,
+                                                size_t truncated_size);
   // Appends FINGERPRINT (§14.7); call last.
   StunMessageBuilder& AddFingerprint();
+
+  // The byte that pads attribute values to a multiple of 4 (default 0).
+  // Receivers ignore padding (§14); RFC 5769's vectors pad with 0x20, so
+  // reproducing them byte for byte needs this.
+  StunMessageBuilder& set_padding_byte(uint8_t b) {
+    padding_byte_ = b;
+    return *this;
+  }
 
   const std::vector<uint8_t>& bytes() const { return bytes_; }
   std::vector<uint8_t> Finish() && { return std::move(bytes_); }
@@ -247,8 +259,11 @@ class StunMessageBuilder {
  private:
   void AppendAttribute(uint16_t type, absl::Span<const uint8_t> value);
   void SetLength(size_t body_length);
+  void AppendIntegrity(uint16_t type, const char* digest, absl::Span<const uint8_t> key,
+                       size_t mac_size);
 
   std::vector<uint8_t> bytes_;
+  uint8_t padding_byte_ = 0;
 };
 
 // Builds the usual error response to `request`: same method and transaction

@@ -32,11 +32,11 @@ struct RetransmitConfig {
 struct TransactionStats {
   uint64_t started = 0;
   uint64_t retransmissions = 0;
-  uint64_t succeeded = 0;       // any response matched (success or error)
+  uint64_t succeeded = 0;  // any response matched (success or error)
   uint64_t timed_out = 0;
   uint64_t cancelled = 0;
-  uint64_t unknown_transaction = 0;   // response with no pending transaction
-  uint64_t integrity_failures = 0;    // response dropped: bad/missing integrity
+  uint64_t unknown_transaction = 0;  // response with no pending transaction
+  uint64_t integrity_failures = 0;   // response dropped: bad/missing integrity
 };
 
 class StunClientTransactions {
