@@ -17,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -43,18 +44,25 @@ struct TurnClientStats {
   uint64_t allocate_requests = 0;
   uint64_t unauthorized_challenges = 0;  // 401 with realm/nonce received
   uint64_t stale_nonce_retries = 0;      // 438 handled
-  uint64_t refreshes = 0;
+  uint64_t refreshes = 0;                // allocation Refresh transactions that succeeded
   uint64_t permissions_created = 0;
   uint64_t channels_bound = 0;
   uint64_t send_indications = 0;
   uint64_t channel_data_sent = 0;
   uint64_t data_indications = 0;
   uint64_t channel_data_received = 0;
-  uint64_t dropped = 0;  // malformed, unknown channel, no permission, ...
+  uint64_t dropped = 0;               // malformed, unknown channel, no permission, ...
+  uint64_t permission_refreshes = 0;  // automatic CreatePermission refreshes that succeeded
+  uint64_t channel_refreshes = 0;     // automatic ChannelBind refreshes that succeeded
 };
 
 enum class TurnState { kIdle, kAllocating, kAllocated, kFailed, kDeallocated };
 std::string ToString(TurnState state);
+
+// The STUN error code (e.g. 401, 437) behind a status that a TurnClient
+// callback reported for an error response, or 0 if the failure was not an
+// error response (timeout, misuse, malformed response).
+int TurnErrorCode(const absl::Status& status);
 
 class TurnClient {
  public:
@@ -102,13 +110,15 @@ class TurnClient {
 
  private:
   struct Impl;
-  std::unique_ptr<Impl> impl_;
   Env& env_;
   TurnClientConfig config_;
   TurnState state_ = TurnState::kIdle;
   DataCallback on_data_;
   DoneCallback on_failure_;
   TurnClientStats stats_;
+  // Declared last so that it is destroyed first: its transactions and timers
+  // refer to the members above.
+  std::unique_ptr<Impl> impl_;
 };
 
 // ChannelData framing (RFC 8656 §12.4): 2-byte channel number 0x4000-0x4FFF,
