@@ -222,7 +222,12 @@ grep -qx 'wireshark-common wireshark-common/install-setuid boolean false' "${fak
 
 : >"${fake}/apt_calls"
 run_setup
-[[ "${rc}" == 0 && "${out}" == *"all 14 Debian packages are installed"* ]] ||
+# The count comes from the PACKAGES array itself, so adding a package needs
+# no edit here; coturn must be in it (the coturn interop test needs it).
+n_packages="$(sed -n '/^readonly PACKAGES=(/,/^)/p' "${RTCSIM}" | grep -cE '^[[:space:]]+[a-z0-9]')"
+sed -n '/^readonly PACKAGES=(/,/^)/p' "${RTCSIM}" | grep -qE '^[[:space:]]+coturn$' ||
+  fail "coturn is not in rtcsim's PACKAGES"
+[[ "${rc}" == 0 && "${out}" == *"all ${n_packages} Debian packages are installed"* ]] ||
   fail "setup with everything present: exit ${rc}: ${out}"
 [[ ! -s "${fake}/apt_calls" ]] || fail "setup called apt-get with nothing missing: $(cat "${fake}/apt_calls")"
 
