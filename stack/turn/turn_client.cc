@@ -174,6 +174,9 @@ struct TurnClient::Impl {
   std::optional<std::vector<uint8_t>> password_algorithms;
 
   Allocation allocation;
+  // When the server will drop the allocation unless refreshed, by our
+  // reckoning (from the last LIFETIME it granted).
+  Timestamp allocation_expires;
   AllocateCallback allocate_done;
   bool deallocate_when_allocated = false;
   TaskId refresh_timer;
@@ -408,6 +411,7 @@ struct TurnClient::Impl {
       FinishAllocate(absl::CancelledError("Allocate: Deallocate was called meanwhile"));
       return;
     }
+    allocation_expires = env.Now() + allocation.lifetime;
     ScheduleRefresh();
     FinishAllocate(allocation);
   }
@@ -429,6 +433,15 @@ struct TurnClient::Impl {
         [lifetime](StunMessageBuilder& b) { b.AddUint32(stun::attr::kLifetime, lifetime); },
         [this](absl::StatusOr<stun::StunClientTransactions::Response> result) {
           if (owner.state_ != TurnState::kAllocated) return;
+          if (!result.ok() && result.status().code() == absl::StatusCode::kDeadlineExceeded &&
+              env.Now() < allocation_expires) {
+            // Every retransmission was lost, but refreshing at lifetime −
+            // 60 s leaves time for one more transaction (39.5 s with the
+            // RFC 8489 defaults) before the server gives up on us.
+            ++owner.stats_.refresh_retries;
+            SendRefresh();
+            return;
+          }
           if (!result.ok()) {
             LoseAllocation(absl::Status(result.status().code(),
                                         absl::StrCat("Refresh: ", result.status().message())));
@@ -445,6 +458,7 @@ struct TurnClient::Impl {
           if (lifetime.ok() && *lifetime > 0) {
             allocation.lifetime = TimeDelta::Seconds(*lifetime);
           }
+          allocation_expires = env.Now() + allocation.lifetime;
           ++owner.stats_.refreshes;
           ScheduleRefresh();
         });
@@ -483,6 +497,11 @@ struct TurnClient::Impl {
           if (status.ok() && owner.state_ == TurnState::kAllocated) {
             if (refresh) ++owner.stats_.permission_refreshes;
             InstallPermission(peer);
+          } else if (refresh && RetryableRefreshFailure(status) && owner.HasPermission(peer)) {
+            // An outage swallowed the refresh; try again while the
+            // permission (refreshed a minute early) still stands.
+            ++owner.stats_.refresh_retries;
+            SendCreatePermission(peer, /*refresh=*/true, nullptr);
           }
           if (TurnErrorCode(status) == stun::error::kAllocationMismatch) {
             // RFC 8656 §5: a 437 to a non-Allocate request means the
@@ -491,6 +510,11 @@ struct TurnClient::Impl {
           }
           if (done) done(status);
         });
+  }
+
+  bool RetryableRefreshFailure(const absl::Status& status) const {
+    return status.code() == absl::StatusCode::kDeadlineExceeded &&
+           owner.state_ == TurnState::kAllocated;
   }
 
   // OK for a success response; the error otherwise.
@@ -549,6 +573,10 @@ struct TurnClient::Impl {
             });
             // §12.3: the binding installed or refreshed the permission too.
             InstallPermission(channel.peer.ip());
+          } else if (refresh && RetryableRefreshFailure(status) && it != channels.end() &&
+                     env.Now() < it->second.expires) {
+            ++owner.stats_.refresh_retries;
+            SendChannelBind(number, /*refresh=*/true, nullptr);
           } else if (!status.ok() && it != channels.end() && !it->second.confirmed) {
             // Never bound: forget it so a later BindChannel starts afresh
             // (with a new number, as §12 asks).

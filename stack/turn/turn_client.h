@@ -54,6 +54,7 @@ struct TurnClientStats {
   uint64_t dropped = 0;               // malformed, unknown channel, no permission, ...
   uint64_t permission_refreshes = 0;  // automatic CreatePermission refreshes that succeeded
   uint64_t channel_refreshes = 0;     // automatic ChannelBind refreshes that succeeded
+  uint64_t refresh_retries = 0;       // automatic refreshes re-sent after a timeout
 };
 
 enum class TurnState { kIdle, kAllocating, kAllocated, kFailed, kDeallocated };

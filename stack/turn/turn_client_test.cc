@@ -302,6 +302,41 @@ TEST(TurnClient, AutomaticRefreshKeepsPermissionsChannelsAndAllocationPast10Minu
   EXPECT_EQ(t.server->allocation_count(), 1u);
 }
 
+TEST(TurnClient, RefreshesSurviveAnOutageThatSwallowsAWholeTransaction) {
+  Topology t;
+  Peer peer(t.peer_host, Addr("198.51.100.20:7000"), /*echo=*/true);
+  ClientSide c(t, {});
+  ASSERT_TRUE(c.Allocate(t).ok());  // allocated at ~0 s: refresh due at ~540 s
+  ASSERT_TRUE(c.CreatePermission(t, peer.address().ip()).ok());  // ~2 s: refresh at ~242 s
+  auto at = [](int64_t s) { return Timestamp::Zero() + TimeDelta::Seconds(s); };
+  // Outage 1 loses every transmission of the permission refresh (RFC 8489
+  // §6.2.1: 0, .5, 1.5, 3.5, 7.5, 15.5, 31.5 s; timeout at 39.5 s); the retry
+  // at ~281.5 s lands before the permission lapses at ~302 s.
+  t.net.RunUntil(at(230));
+  t.client_link->SetUp(false);
+  t.net.RunUntil(at(280));
+  t.client_link->SetUp(true);
+  t.net.RunUntil(at(310));
+  EXPECT_TRUE(c.client->HasPermission(peer.address().ip()));
+  EXPECT_EQ(c.client->stats().refresh_retries, 1u);
+  // Outage 2 does the same to the allocation refresh at ~540 s.
+  t.net.RunUntil(at(530));
+  t.client_link->SetUp(false);
+  t.net.RunUntil(at(575));
+  t.client_link->SetUp(true);
+  t.net.RunUntil(at(700));
+  EXPECT_EQ(c.client->stats().refresh_retries, 2u);
+  EXPECT_EQ(c.client->stats().refreshes, 1u);
+  EXPECT_EQ(c.client->state(), TurnState::kAllocated);
+  EXPECT_FALSE(c.failure.has_value());
+  ASSERT_TRUE(c.client->SendTo(peer.address(), Bytes("still here")).ok());
+  t.RunSeconds(1);
+  ASSERT_EQ(c.received.size(), 1u);
+  EXPECT_EQ(c.received[0].second, "echo:still here");
+  EXPECT_EQ(t.server->stats().allocations_expired, 0u);
+  EXPECT_EQ(t.server->stats().dropped_no_permission_from_peer, 0u);
+}
+
 TEST(TurnClient, ShortLifetimeRefreshesAtHalf) {
   TurnServerConfig config;
   config.default_lifetime = TimeDelta::Seconds(100);
