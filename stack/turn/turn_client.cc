@@ -189,9 +189,9 @@ struct TurnClient::Impl {
 
   bool has_credentials() const { return !nonce.empty(); }
 
-  // Posts `fn` to run after the current task, unless this Impl is gone by
-  // then. Used to start transactions from inside a transaction callback and
-  // to call user callbacks from a clean stack.
+  // Posts `fn` to run after `delay`, unless this Impl is gone by then
+  // (refresh timers, and reporting a failure to start a transaction from a
+  // clean stack).
   TaskId Post(TimeDelta delay, std::function<void()> fn) {
     std::weak_ptr<bool> weak = alive;
     return env.PostDelayedTask(delay, [weak, fn = std::move(fn)] {
