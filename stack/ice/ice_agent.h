@@ -87,6 +87,27 @@ struct IceAgentConfig {
   // Env's random stream.
   uint64_t tie_breaker = 0;
   std::string software;  // SOFTWARE attribute, omitted when empty
+
+  // Names this agent's random streams (Env::CreateRandom): credentials,
+  // tie-breaker, transaction ids, consent jitter. Agents sharing one Env
+  // (one simulated host) need distinct names, or they draw the same ufrag.
+  std::string name = "ice";
+  // RFC 8445 §8.1.1 leaves the stopping criterion to the agent: the
+  // controlling agent nominates its best valid pair as soon as no pair of
+  // higher priority is still to be checked, or this long after the first
+  // pair became valid, whichever comes first.
+  TimeDelta nomination_timeout = TimeDelta::Seconds(1);
+  // Whether the controlling agent nominates again when a pair of higher
+  // priority than the selected one becomes valid later (e.g. a host pair
+  // after a relayed one, or a trickled candidate). RFC 8445 §8.1.1 forbids
+  // a second nomination; RFC 8445 controlled agents still handle it (they
+  // MUST use the highest-priority nominated pair), so this is interoperable.
+  // See ice_agent.cc "Nomination" for the details.
+  bool renomination = true;
+  // Without a remote end-of-candidates (RFC 8838 §8) the agent cannot know
+  // that no more candidates will come: it fails after this long with no
+  // valid pair and nothing left to check.
+  TimeDelta checking_timeout = TimeDelta::Seconds(30);
 };
 
 struct CandidatePairInfo {
@@ -99,16 +120,16 @@ struct CandidatePairInfo {
 };
 
 struct IceAgentStats {
-  uint64_t checks_sent = 0;           // first transmissions
+  uint64_t checks_sent = 0;  // first transmissions
   uint64_t check_retransmissions = 0;
   uint64_t checks_received = 0;
   uint64_t responses_received = 0;
   uint64_t triggered_checks = 0;
-  uint64_t role_conflicts = 0;        // 487s sent or received, and role switches
-  uint64_t integrity_failures = 0;    // requests/responses with bad MESSAGE-INTEGRITY
-  uint64_t unknown_transaction = 0;   // responses matching no request
-  uint64_t malformed_packets = 0;     // STUN that failed to parse, etc.
-  uint64_t unknown_source = 0;        // non-STUN data from no valid pair
+  uint64_t role_conflicts = 0;       // 487s sent or received, and role switches
+  uint64_t integrity_failures = 0;   // requests/responses with bad MESSAGE-INTEGRITY
+  uint64_t unknown_transaction = 0;  // responses matching no request
+  uint64_t malformed_packets = 0;    // STUN that failed to parse, etc.
+  uint64_t unknown_source = 0;       // non-STUN data from no valid pair
   uint64_t consent_checks_sent = 0;
   uint64_t consent_expired = 0;
   uint64_t selected_pair_changes = 0;

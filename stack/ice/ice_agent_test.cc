@@ -1,0 +1,743 @@
+// ICE agent tests on simnet: two agents on two hosts, a signalling channel
+// with its own delay (candidates travel as RFC 8839 lines), STUN and TURN
+// servers on the "internet". Virtual time only.
+//
+//   internet ── stun (198.51.100.1:3478)   StunBindingServer
+//      ├──────── turn (198.51.100.2:3478)  TurnServer
+//      ├──────── stranger (198.51.100.66)  sends hostile packets
+//      ├── alice-side: alice (10.0.0.1), or nat-a (203.0.113.1) ── alice (192.168.1.10)
+//      └── bob-side:   bob (10.0.0.2),   or nat-b (203.0.113.2) ── bob (192.168.2.10)
+#include "stack/ice/ice_agent.h"
+
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "simnet/network.h"
+#include "stack/ice/candidate.h"
+#include "stack/stun/stun_message.h"
+#include "stack/stun/stun_server.h"
+#include "stack/turn/turn_server.h"
+
+namespace rtcsim::ice {
+
+// Readable gtest output for the enums.
+void PrintTo(IceConnectionState s, std::ostream* os) { *os << ToString(s); }
+void PrintTo(CandidatePairState s, std::ostream* os) { *os << ToString(s); }
+void PrintTo(CandidateType t, std::ostream* os) { *os << ToString(t); }
+void PrintTo(IceRole r, std::ostream* os) { *os << ToString(r); }
+
+namespace {
+
+IpAddress Ip(const char* s) { return *IpAddress::Parse(s); }
+SocketAddress Addr(const char* s) { return *SocketAddress::Parse(s); }
+std::vector<uint8_t> Bytes(absl::string_view s) { return std::vector<uint8_t>(s.begin(), s.end()); }
+
+simnet::LinkParams Delay(int ms) {
+  simnet::LinkParams p;
+  p.delay = TimeDelta::Millis(ms);
+  return p;
+}
+
+const SocketAddress kStun = Addr("198.51.100.1:3478");
+const SocketAddress kTurn = Addr("198.51.100.2:3478");
+
+struct World {
+  enum class Path { kDirect, kNat };
+  struct Options {
+    Path path = Path::kDirect;
+    simnet::NatMapping mapping = simnet::NatMapping::kEndpointIndependent;
+    simnet::NatFiltering filtering = simnet::NatFiltering::kAddressAndPortDependent;
+    int access_delay_ms = 5;  // each access link; RTT = 4x this
+    uint64_t seed = 1;
+  };
+
+  explicit World(Options o) : net(o.seed) {
+    internet = *net.AddRouter("internet");
+    stun_host = *net.AddHost("stun", {Ip("198.51.100.1")});
+    turn_host = *net.AddHost("turn", {Ip("198.51.100.2")});
+    stranger = *net.AddHost("stranger", {Ip("198.51.100.66")});
+    EXPECT_TRUE(net.Connect(stun_host, internet, Delay(5)).ok());
+    EXPECT_TRUE(net.Connect(turn_host, internet, Delay(5)).ok());
+    EXPECT_TRUE(net.Connect(stranger, internet, Delay(5)).ok());
+    if (o.path == Path::kDirect) {
+      alice = *net.AddHost("alice", {Ip("10.0.0.1")});
+      bob = *net.AddHost("bob", {Ip("10.0.0.2")});
+      alice_link = *net.Connect(alice, internet, Delay(o.access_delay_ms));
+      bob_link = *net.Connect(bob, internet, Delay(o.access_delay_ms));
+    } else {
+      simnet::NatConfig na;
+      na.public_addresses = {Ip("203.0.113.1")};
+      na.mapping = o.mapping;
+      na.filtering = o.filtering;
+      simnet::NatConfig nb = na;
+      nb.public_addresses = {Ip("203.0.113.2")};
+      nat_a = *net.AddNat("nat-a", na);
+      nat_b = *net.AddNat("nat-b", nb);
+      alice = *net.AddHost("alice", {Ip("192.168.1.10")});
+      bob = *net.AddHost("bob", {Ip("192.168.2.10")});
+      EXPECT_TRUE(net.Connect(nat_a, internet, Delay(o.access_delay_ms - 1)).ok());
+      EXPECT_TRUE(net.Connect(nat_b, internet, Delay(o.access_delay_ms - 1)).ok());
+      alice_link = *net.Connect(alice, nat_a, Delay(1));
+      bob_link = *net.Connect(bob, nat_b, Delay(1));
+    }
+    stun_server = *stun::StunBindingServer::Create(stun_host->env(), kStun);
+    turn::TurnServerConfig tc;
+    tc.listen = kTurn;
+    tc.users = {{"alice", "alice-pw"}, {"bob", "bob-pw"}};
+    turn_server = *turn::TurnServer::Create(turn_host->env(), std::move(tc));
+  }
+
+  void Run(TimeDelta d) { net.RunFor(d); }
+
+  simnet::Network net;
+  simnet::Router* internet;
+  simnet::Host* stun_host;
+  simnet::Host* turn_host;
+  simnet::Host* stranger;
+  simnet::Host* alice;
+  simnet::Host* bob;
+  simnet::Nat* nat_a = nullptr;
+  simnet::Nat* nat_b = nullptr;
+  simnet::Link* alice_link;
+  simnet::Link* bob_link;
+  std::unique_ptr<stun::StunBindingServer> stun_server;
+  std::unique_ptr<turn::TurnServer> turn_server;
+};
+
+IceServer StunServer() {
+  IceServer s;
+  s.type = IceServer::Type::kStun;
+  s.address = kStun;
+  return s;
+}
+
+IceServer TurnServer(const std::string& user) {
+  IceServer s;
+  s.type = IceServer::Type::kTurn;
+  s.address = kTurn;
+  s.username = user;
+  s.password = user + "-pw";
+  return s;
+}
+
+// One side of a call: an agent, what it reported, and a signalling channel
+// to the other side that delivers after `signalling_delay` (candidates as
+// RFC 8839 lines, parsed on arrival).
+struct Side {
+  std::string name;
+  simnet::Host* host = nullptr;
+  std::unique_ptr<IceAgent> agent;
+  Side* peer = nullptr;
+  TimeDelta signalling_delay = TimeDelta::Millis(10);
+  bool signal = true;  // forward candidates and end-of-candidates
+
+  std::vector<std::pair<IceConnectionState, Timestamp>> states;
+  std::vector<Candidate> candidates;
+  std::vector<std::string> received;
+  std::optional<CandidatePairInfo> selected;
+  bool gathering_complete = false;
+  int selected_changes = 0;
+
+  void Create(IceAgentConfig config) {
+    IceAgent::Callbacks cb;
+    cb.on_candidate = [this](const Candidate& c) {
+      candidates.push_back(c);
+      if (!signal) return;
+      std::string line = SerializeCandidate(c);
+      Deliver([line](Side* to) {
+        auto parsed = ParseCandidate(line);
+        ASSERT_TRUE(parsed.ok()) << parsed.status();
+        to->agent->AddRemoteCandidate(*parsed).IgnoreError();
+      });
+    };
+    cb.on_gathering_complete = [this] {
+      gathering_complete = true;
+      if (signal) Deliver([](Side* to) { to->agent->AddRemoteEndOfCandidates(); });
+    };
+    cb.on_state = [this](IceConnectionState s) { states.emplace_back(s, host->env().Now()); };
+    cb.on_selected_pair = [this](const CandidatePairInfo& p) {
+      selected = p;
+      ++selected_changes;
+    };
+    cb.on_data = [this](absl::Span<const uint8_t> d) { received.emplace_back(d.begin(), d.end()); };
+    agent = std::make_unique<IceAgent>(host->env(), std::move(config), std::move(cb));
+  }
+
+  void Deliver(std::function<void(Side*)> fn) {
+    Side* to = peer;
+    host->env().PostDelayedTask(signalling_delay, [to, fn = std::move(fn)] { fn(to); });
+  }
+
+  void SendCredentials() {
+    IceCredentials creds = agent->local_credentials();
+    Deliver([creds](Side* to) { to->agent->SetRemoteCredentials(creds); });
+  }
+
+  // When the state first became `s`, if it did.
+  std::optional<Timestamp> FirstTime(IceConnectionState s) const {
+    for (const auto& [state, t] : states) {
+      if (state == s) return t;
+    }
+    return std::nullopt;
+  }
+  bool Reached(IceConnectionState s) const { return FirstTime(s).has_value(); }
+
+  // For failure messages: the state history and the check list.
+  std::string Dump() const {
+    std::string out = name + " states:";
+    for (const auto& [state, t] : states) {
+      out += " " + ToString(state) + "@" + (t - Timestamp::Zero()).ToString();
+    }
+    out += "\n";
+    for (const CandidatePairInfo& p : agent->pairs()) {
+      out += "  " + ToString(p.local.type) + " " + p.local.address.ToString() + " -> " +
+             ToString(p.remote.type) + " " + p.remote.address.ToString() + " " + ToString(p.state) +
+             (p.nominated ? " nominated" : "") + "\n";
+    }
+    return out;
+  }
+};
+
+struct Call {
+  Call(World& w, IceAgentConfig a, IceAgentConfig b) : world(w) {
+    alice.name = "alice";
+    bob.name = "bob";
+    alice.host = w.alice;
+    bob.host = w.bob;
+    alice.peer = &bob;
+    bob.peer = &alice;
+    if (a.role == b.role && a.role == IceRole::kControlling && b.tie_breaker == 0) {
+      // Leave roles as given; the test asked for a conflict.
+    }
+    alice.Create(std::move(a));
+    bob.Create(std::move(b));
+  }
+
+  void Start() {
+    ASSERT_TRUE(alice.agent->GatherCandidates().ok());
+    ASSERT_TRUE(bob.agent->GatherCandidates().ok());
+    alice.SendCredentials();
+    bob.SendCredentials();
+  }
+
+  // Runs until both are connected or completed, or `limit` passes.
+  bool RunUntilConnected(TimeDelta limit) {
+    const Timestamp end = world.net.now() + limit;
+    while (world.net.now() < end) {
+      world.Run(TimeDelta::Millis(1));
+      if (Connected(alice) && Connected(bob)) return true;
+    }
+    return false;
+  }
+  static bool Connected(const Side& s) {
+    return s.agent->state() == IceConnectionState::kConnected ||
+           s.agent->state() == IceConnectionState::kCompleted;
+  }
+
+  World& world;
+  Side alice;
+  Side bob;
+};
+
+IceAgentConfig Config(IceRole role) {
+  IceAgentConfig c;
+  c.role = role;
+  return c;
+}
+
+TEST(IceAgentTest, ToStrings) {
+  EXPECT_EQ(ToString(IceRole::kControlling), "controlling");
+  EXPECT_EQ(ToString(IceConnectionState::kDisconnected), "disconnected");
+  EXPECT_EQ(ToString(IceGatheringState::kComplete), "complete");
+  EXPECT_EQ(ToString(CandidatePairState::kInProgress), "in-progress");
+}
+
+TEST(IceAgentTest, HostToHostConnectsWithinFewRtts) {
+  World w({});  // 20 ms RTT
+  Call call(w, Config(IceRole::kControlling), Config(IceRole::kControlled));
+  const Timestamp start = w.net.now();
+  call.Start();
+  ASSERT_TRUE(call.RunUntilConnected(TimeDelta::Seconds(5)));
+  const TimeDelta took = w.net.now() - start;
+  // Signalling 10 ms + check RTT 20 ms + nomination RTT 20 ms, roughly.
+  EXPECT_LT(took, TimeDelta::Millis(200)) << took.ToString();
+
+  ASSERT_TRUE(call.alice.selected.has_value());
+  ASSERT_TRUE(call.bob.selected.has_value());
+  EXPECT_EQ(call.alice.selected->local.type, CandidateType::kHost);
+  EXPECT_EQ(call.alice.selected->remote.address, call.bob.agent->local_candidates()[0].address);
+  EXPECT_TRUE(call.alice.selected->nominated);
+  EXPECT_TRUE(call.bob.selected->nominated);
+  EXPECT_EQ(call.alice.agent->role(), IceRole::kControlling);
+  EXPECT_EQ(call.bob.agent->role(), IceRole::kControlled);
+
+  // Both gathered one host candidate with the RFC 8445 §5.1.2 priority.
+  ASSERT_EQ(call.alice.candidates.size(), 1u);
+  EXPECT_EQ(call.alice.candidates[0].type, CandidateType::kHost);
+  EXPECT_EQ(call.alice.candidates[0].priority >> 24, 126u);
+
+  // Data both ways.
+  ASSERT_TRUE(call.alice.agent->Send(Bytes("hello bob")).ok());
+  ASSERT_TRUE(call.bob.agent->Send(Bytes("hello alice")).ok());
+  w.Run(TimeDelta::Millis(50));
+  ASSERT_EQ(call.bob.received.size(), 1u);
+  EXPECT_EQ(call.bob.received[0], "hello bob");
+  ASSERT_EQ(call.alice.received.size(), 1u);
+  EXPECT_EQ(call.alice.received[0], "hello alice");
+
+  // End-of-candidates came through: completed on both sides.
+  w.Run(TimeDelta::Millis(100));
+  EXPECT_EQ(call.alice.agent->state(), IceConnectionState::kCompleted);
+  EXPECT_EQ(call.bob.agent->state(), IceConnectionState::kCompleted);
+  EXPECT_TRUE(call.alice.Reached(IceConnectionState::kChecking));
+  EXPECT_EQ(call.alice.agent->stats().selected_pair_changes, 1u);
+  EXPECT_EQ(call.alice.agent->stats().role_conflicts, 0u);
+  EXPECT_EQ(call.alice.agent->stats().unknown_source, 0u);
+}
+
+TEST(IceAgentTest, SrflxThroughTwoEndpointIndependentNats) {
+  World::Options o;
+  o.path = World::Path::kNat;
+  World w(o);
+  IceAgentConfig a = Config(IceRole::kControlling);
+  IceAgentConfig b = Config(IceRole::kControlled);
+  a.servers = {StunServer()};
+  b.servers = {StunServer()};
+  Call call(w, a, b);
+  call.Start();
+  ASSERT_TRUE(call.RunUntilConnected(TimeDelta::Seconds(10)));
+  // Each side has a host and a server-reflexive candidate.
+  ASSERT_EQ(call.alice.candidates.size(), 2u);
+  EXPECT_EQ(call.alice.candidates[1].type, CandidateType::kServerReflexive);
+  EXPECT_EQ(call.alice.candidates[1].address.ip(), Ip("203.0.113.1"));
+  EXPECT_EQ(call.alice.candidates[1].related, call.alice.candidates[0].address);
+  // The pair that works is between the NAT addresses: local as the peer saw
+  // it (server-reflexive), remote the peer's server-reflexive candidate.
+  ASSERT_TRUE(call.alice.selected.has_value());
+  EXPECT_EQ(call.alice.selected->local.type, CandidateType::kServerReflexive);
+  EXPECT_EQ(call.alice.selected->remote.type, CandidateType::kServerReflexive);
+  EXPECT_EQ(call.alice.selected->remote.address.ip(), Ip("203.0.113.2"));
+  ASSERT_TRUE(call.alice.agent->Send(Bytes("through the nats")).ok());
+  w.Run(TimeDelta::Millis(100));
+  ASSERT_EQ(call.bob.received.size(), 1u);
+  EXPECT_EQ(call.bob.received[0], "through the nats");
+  w.Run(TimeDelta::Seconds(15));
+  EXPECT_EQ(call.alice.agent->state(), IceConnectionState::kCompleted);
+  EXPECT_EQ(call.bob.agent->state(), IceConnectionState::kCompleted);
+}
+
+TEST(IceAgentTest, RoleConflictBothControllingResolves) {
+  World w({});
+  IceAgentConfig a = Config(IceRole::kControlling);
+  IceAgentConfig b = Config(IceRole::kControlling);
+  a.tie_breaker = 100;
+  b.tie_breaker = 200;  // bob wins: alice becomes controlled
+  Call call(w, a, b);
+  call.Start();
+  ASSERT_TRUE(call.RunUntilConnected(TimeDelta::Seconds(5)));
+  EXPECT_EQ(call.alice.agent->role(), IceRole::kControlled);
+  EXPECT_EQ(call.bob.agent->role(), IceRole::kControlling);
+  EXPECT_GT(call.alice.agent->stats().role_conflicts + call.bob.agent->stats().role_conflicts, 0u);
+  ASSERT_TRUE(call.alice.agent->Send(Bytes("x")).ok());
+  w.Run(TimeDelta::Millis(50));
+  EXPECT_EQ(call.bob.received.size(), 1u);
+}
+
+TEST(IceAgentTest, RoleConflictBothControlledResolves) {
+  World w({});
+  IceAgentConfig a = Config(IceRole::kControlled);
+  IceAgentConfig b = Config(IceRole::kControlled);
+  a.tie_breaker = 100;
+  b.tie_breaker = 200;  // bob's is larger: bob becomes controlling
+  Call call(w, a, b);
+  call.Start();
+  ASSERT_TRUE(call.RunUntilConnected(TimeDelta::Seconds(5)));
+  EXPECT_EQ(call.alice.agent->role(), IceRole::kControlled);
+  EXPECT_EQ(call.bob.agent->role(), IceRole::kControlling);
+}
+
+// A raw socket on the stranger host, to play a hostile or broken peer.
+struct Stranger {
+  explicit Stranger(World& w) {
+    socket = *w.stranger->Bind(SocketAddress(Ip("198.51.100.66"), 9999));
+    socket->SetReceiveCallback([this](const SocketAddress&, absl::Span<const uint8_t> d) {
+      received.emplace_back(d.begin(), d.end());
+    });
+  }
+  std::unique_ptr<UdpSocket> socket;
+  std::vector<std::vector<uint8_t>> received;
+};
+
+std::vector<uint8_t> Check(const std::string& username, const std::string& pwd, Random& rng,
+                           bool with_priority = true) {
+  stun::StunMessageBuilder b(stun::StunMethod::kBinding, stun::StunClass::kRequest,
+                             stun::NewTransactionId(rng));
+  b.AddString(stun::attr::kUsername, username);
+  if (with_priority) b.AddUint32(stun::attr::kPriority, 12345);
+  b.AddUint64(stun::attr::kIceControlled, 7);
+  b.AddMessageIntegrity(stun::ShortTermKey(pwd));
+  b.AddFingerprint();
+  return std::move(b).Finish();
+}
+
+int ErrorCodeOf(const std::vector<uint8_t>& bytes) {
+  auto m = stun::StunMessageView::Parse(bytes);
+  if (!m.ok() || m->message_class() != stun::StunClass::kErrorResponse) return 0;
+  auto e = m->GetErrorCode();
+  return e.ok() ? e->code : 0;
+}
+
+TEST(IceAgentTest, HostilePacketsAreCountedAndDropped) {
+  World w({});
+  Call call(w, Config(IceRole::kControlling), Config(IceRole::kControlled));
+  call.Start();
+  ASSERT_TRUE(call.RunUntilConnected(TimeDelta::Seconds(5)));
+  IceAgent& bob = *call.bob.agent;
+  const SocketAddress target = bob.local_candidates()[0].address;
+  const size_t pairs_before = bob.pairs().size();
+  Stranger s(w);
+  Random rng(42);
+  const std::string user = bob.local_credentials().ufrag + ":evil";
+
+  // Bad MESSAGE-INTEGRITY: 401, counted, no peer-reflexive candidate.
+  ASSERT_TRUE(s.socket->SendTo(target, Check(user, "wrong-password-wrong-pw", rng)).ok());
+  // Unknown ufrag: 401 too.
+  ASSERT_TRUE(
+      s.socket->SendTo(target, Check("nobody:evil", bob.local_credentials().pwd, rng)).ok());
+  // Right credentials but no PRIORITY: 400.
+  ASSERT_TRUE(s.socket->SendTo(target, Check(user, bob.local_credentials().pwd, rng, false)).ok());
+  // A response to nothing we sent.
+  stun::StunMessageBuilder resp(stun::StunMethod::kBinding, stun::StunClass::kSuccessResponse,
+                                stun::NewTransactionId(rng));
+  resp.AddXorAddress(stun::attr::kXorMappedAddress, target);
+  resp.AddFingerprint();
+  ASSERT_TRUE(s.socket->SendTo(target, resp.bytes()).ok());
+  // Application data from an address no pair validated.
+  ASSERT_TRUE(s.socket->SendTo(target, Bytes("injected")).ok());
+  // Garbage that claims to be STUN.
+  ASSERT_TRUE(s.socket->SendTo(target, std::vector<uint8_t>{0, 1, 0, 0, 1, 2}).ok());
+  w.Run(TimeDelta::Millis(100));
+
+  const IceAgentStats& st = bob.stats();
+  EXPECT_EQ(st.integrity_failures, 2u);
+  EXPECT_EQ(st.unknown_transaction, 1u);
+  EXPECT_EQ(st.unknown_source, 1u);
+  EXPECT_GE(st.malformed_packets, 2u);
+  EXPECT_TRUE(call.bob.received.empty());
+  EXPECT_EQ(bob.pairs().size(), pairs_before);
+  ASSERT_EQ(s.received.size(), 3u);
+  EXPECT_EQ(ErrorCodeOf(s.received[0]), 401);
+  EXPECT_EQ(ErrorCodeOf(s.received[1]), 401);
+  EXPECT_EQ(ErrorCodeOf(s.received[2]), 400);
+  EXPECT_EQ(bob.state(), IceConnectionState::kCompleted);
+}
+
+TEST(IceAgentTest, ValidCheckFromNewAddressMakesPeerReflexiveCandidate) {
+  World w({});
+  Call call(w, Config(IceRole::kControlling), Config(IceRole::kControlled));
+  call.Start();
+  ASSERT_TRUE(call.RunUntilConnected(TimeDelta::Seconds(5)));
+  IceAgent& bob = *call.bob.agent;
+  Stranger s(w);
+  Random rng(7);
+  const std::string user =
+      bob.local_credentials().ufrag + ":" + call.alice.agent->local_credentials().ufrag;
+  ASSERT_TRUE(
+      s.socket
+          ->SendTo(bob.local_candidates()[0].address, Check(user, bob.local_credentials().pwd, rng))
+          .ok());
+  w.Run(TimeDelta::Millis(100));
+  ASSERT_GE(s.received.size(), 1u);
+  auto m = stun::StunMessageView::Parse(s.received[0]);
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->message_class(), stun::StunClass::kSuccessResponse);
+  EXPECT_EQ(*m->GetXorAddress(stun::attr::kXorMappedAddress), s.socket->local_address());
+  // A triggered check came back to the new peer-reflexive candidate.
+  EXPECT_GE(s.received.size(), 2u);
+  bool found = false;
+  for (const CandidatePairInfo& p : bob.pairs()) {
+    if (p.remote.address == s.socket->local_address()) {
+      found = true;
+      EXPECT_EQ(p.remote.type, CandidateType::kPeerReflexive);
+      EXPECT_EQ(p.remote.priority, 12345u);
+    }
+  }
+  EXPECT_TRUE(found);
+  EXPECT_GE(bob.stats().triggered_checks, 1u);
+}
+
+TEST(IceAgentTest, ConsentLostAfterLinkDownThenFailed) {
+  World w({});
+  Call call(w, Config(IceRole::kControlling), Config(IceRole::kControlled));
+  call.Start();
+  ASSERT_TRUE(call.RunUntilConnected(TimeDelta::Seconds(5)));
+  w.Run(TimeDelta::Seconds(20));  // consent keeps it up
+  EXPECT_EQ(call.alice.agent->state(), IceConnectionState::kCompleted);
+  EXPECT_GE(call.alice.agent->stats().consent_checks_sent, 3u);
+  EXPECT_FALSE(call.alice.Reached(IceConnectionState::kDisconnected));
+
+  const Timestamp down = w.net.now();
+  w.alice_link->SetUp(false);
+  w.Run(TimeDelta::Seconds(40));
+  auto disconnected = call.alice.FirstTime(IceConnectionState::kDisconnected);
+  auto failed = call.alice.FirstTime(IceConnectionState::kFailed);
+  ASSERT_TRUE(disconnected.has_value());
+  ASSERT_TRUE(failed.has_value());
+  EXPECT_LT(*disconnected - down, TimeDelta::Seconds(12)) << (*disconnected - down).ToString();
+  // RFC 7675: 30 s after the last response, which came at most ~6 s before
+  // the link went down.
+  EXPECT_GT(*failed - down, TimeDelta::Seconds(23)) << (*failed - down).ToString();
+  EXPECT_LE(*failed - down, TimeDelta::Seconds(30));
+  EXPECT_EQ(call.alice.agent->stats().consent_expired, 1u);
+  EXPECT_EQ(call.bob.agent->stats().consent_expired, 1u);
+  auto st = call.alice.agent->Send(Bytes("anyone?"));
+  EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(st.message().find("consent"), std::string::npos) << st;
+}
+
+TEST(IceAgentTest, DisconnectedRecoversWhenLinkComesBack) {
+  World w({});
+  Call call(w, Config(IceRole::kControlling), Config(IceRole::kControlled));
+  call.Start();
+  ASSERT_TRUE(call.RunUntilConnected(TimeDelta::Seconds(5)));
+  w.alice_link->SetUp(false);
+  w.Run(TimeDelta::Seconds(14));
+  EXPECT_EQ(call.alice.agent->state(), IceConnectionState::kDisconnected);
+  w.alice_link->SetUp(true);
+  w.Run(TimeDelta::Seconds(8));
+  EXPECT_EQ(call.alice.agent->state(), IceConnectionState::kCompleted);
+  EXPECT_EQ(call.alice.agent->stats().consent_expired, 0u);
+}
+
+// Restarts both agents as an offer/answer would: alice restarts, her new
+// credentials reach bob, who restarts too and answers with his.
+void RestartBoth(Call& call) {
+  ASSERT_TRUE(call.alice.agent->RestartIce().ok());
+  call.alice.SendCredentials();
+  ASSERT_TRUE(call.bob.agent->RestartIce().ok());
+  call.bob.SendCredentials();
+}
+
+TEST(IceAgentTest, RestartWhileConnectedKeepsDataFlowingAndSelectsANewPair) {
+  World w({});
+  Call call(w, Config(IceRole::kControlling), Config(IceRole::kControlled));
+  call.Start();
+  ASSERT_TRUE(call.RunUntilConnected(TimeDelta::Seconds(5)));
+  w.Run(TimeDelta::Seconds(1));
+  const IceCredentials old_creds = call.alice.agent->local_credentials();
+  call.alice.states.clear();
+  RestartBoth(call);
+  EXPECT_NE(call.alice.agent->local_credentials().ufrag, old_creds.ufrag);
+  EXPECT_NE(call.alice.agent->local_credentials().pwd, old_creds.pwd);
+  // Data still flows on the old pair during the restart.
+  ASSERT_TRUE(call.alice.agent->Send(Bytes("during restart")).ok());
+  w.Run(TimeDelta::Seconds(2));
+  ASSERT_FALSE(call.bob.received.empty());
+  EXPECT_EQ(call.bob.received[0], "during restart");
+  EXPECT_TRUE(call.alice.Reached(IceConnectionState::kChecking));
+  EXPECT_EQ(call.alice.agent->state(), IceConnectionState::kCompleted);
+  EXPECT_EQ(call.alice.agent->stats().ice_restarts, 1u);
+  EXPECT_EQ(call.alice.agent->stats().selected_pair_changes, 2u);
+  EXPECT_EQ(call.bob.agent->stats().selected_pair_changes, 2u);
+  // New candidates carry the new ufrag and generation.
+  bool saw_generation_1 = false;
+  for (const auto& [k, v] : call.alice.candidates.back().extensions) {
+    if (k == "generation" && v == "1") saw_generation_1 = true;
+  }
+  EXPECT_TRUE(saw_generation_1);
+  w.Run(TimeDelta::Seconds(40));  // consent on the new pair holds
+  EXPECT_EQ(call.alice.agent->state(), IceConnectionState::kCompleted);
+}
+
+TEST(IceAgentTest, RestartRecoversAfterConsentLoss) {
+  World w({});
+  Call call(w, Config(IceRole::kControlling), Config(IceRole::kControlled));
+  call.Start();
+  ASSERT_TRUE(call.RunUntilConnected(TimeDelta::Seconds(5)));
+  w.alice_link->SetUp(false);
+  w.Run(TimeDelta::Seconds(40));
+  ASSERT_EQ(call.alice.agent->state(), IceConnectionState::kFailed);
+  w.alice_link->SetUp(true);
+  call.alice.states.clear();
+  RestartBoth(call);
+  ASSERT_TRUE(call.RunUntilConnected(TimeDelta::Seconds(5)));
+  EXPECT_TRUE(call.alice.Reached(IceConnectionState::kChecking));
+  ASSERT_TRUE(call.alice.agent->Send(Bytes("back")).ok());
+  w.Run(TimeDelta::Millis(100));
+  ASSERT_FALSE(call.bob.received.empty());
+  EXPECT_EQ(call.bob.received.back(), "back");
+}
+
+TEST(IceAgentTest, TrickleWithEndOfCandidates) {
+  World::Options o;
+  o.path = World::Path::kNat;
+  World w(o);
+  IceAgentConfig a = Config(IceRole::kControlling);
+  IceAgentConfig b = Config(IceRole::kControlled);
+  a.servers = {StunServer()};
+  b.servers = {StunServer()};
+  Call call(w, a, b);
+  call.alice.signalling_delay = TimeDelta::Millis(150);
+  call.bob.signalling_delay = TimeDelta::Millis(150);
+  call.Start();
+  ASSERT_TRUE(call.RunUntilConnected(TimeDelta::Seconds(10)));
+  // Completed once the pairs that could beat the selected one are done: the
+  // host-to-host pair across the two private networks fails after ~10 s.
+  w.Run(TimeDelta::Seconds(12));
+  EXPECT_TRUE(call.alice.gathering_complete);
+  EXPECT_EQ(call.alice.agent->gathering_state(), IceGatheringState::kComplete);
+  EXPECT_EQ(call.alice.agent->state(), IceConnectionState::kCompleted) << call.alice.Dump();
+  EXPECT_EQ(call.bob.agent->state(), IceConnectionState::kCompleted) << call.bob.Dump();
+  // RFC 8838 §14: candidates after end-of-candidates are ignored.
+  Candidate late = call.alice.candidates[0];
+  late.address = Addr("192.0.2.9:1234");
+  late.extensions.clear();
+  auto st = call.bob.agent->AddRemoteCandidate(late);
+  EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition) << st;
+  EXPECT_EQ(call.bob.agent->stats().remote_candidates_rejected, 1u);
+}
+
+TEST(IceAgentTest, RejectsUnusableRemoteCandidates) {
+  World w({});
+  Call call(w, Config(IceRole::kControlling), Config(IceRole::kControlled));
+  IceAgent& a = *call.alice.agent;
+  auto tcp = ParseCandidate("candidate:1 1 tcp 1518280447 10.0.0.2 9 typ host tcptype active");
+  ASSERT_TRUE(tcp.ok());
+  EXPECT_EQ(a.AddRemoteCandidate(*tcp).code(), absl::StatusCode::kInvalidArgument);
+  auto rtcp = ParseCandidate("candidate:1 2 udp 2130706430 10.0.0.2 9 typ host");
+  EXPECT_EQ(a.AddRemoteCandidate(*rtcp).code(), absl::StatusCode::kInvalidArgument);
+  auto zero = ParseCandidate("candidate:1 1 udp 2130706431 0.0.0.0 9 typ host");
+  EXPECT_EQ(a.AddRemoteCandidate(*zero).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(a.stats().remote_candidates_rejected, 3u);
+  EXPECT_EQ(a.Send(Bytes("x")).code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(IceAgentTest, ThirtyPercentLossStillConnects) {
+  World w({});
+  // 30% loss each way between the agents (on alice's access link, both
+  // directions): half the round trips fail.
+  simnet::LinkParams lossy = Delay(5);
+  lossy.loss = simnet::LossModel::Bernoulli(0.3);
+  ASSERT_TRUE(w.alice_link->SetParams(lossy).ok());
+  Call call(w, Config(IceRole::kControlling), Config(IceRole::kControlled));
+  call.Start();
+  ASSERT_TRUE(call.RunUntilConnected(TimeDelta::Seconds(20)))
+      << call.alice.Dump() << call.bob.Dump();
+  EXPECT_GT(call.alice.agent->stats().check_retransmissions +
+                call.bob.agent->stats().check_retransmissions,
+            0u);
+  // Data gets through (each datagram with probability 0.7).
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(call.alice.agent->Send(Bytes("lossy")).ok());
+  w.Run(TimeDelta::Millis(100));
+  EXPECT_GT(call.bob.received.size(), 5u);
+  EXPECT_LT(call.bob.received.size(), 20u);
+}
+
+TEST(IceAgentTest, FailsWhenNothingWorksAfterEndOfCandidates) {
+  World w({});
+  w.bob_link->SetUp(false);
+  Call call(w, Config(IceRole::kControlling), Config(IceRole::kControlled));
+  // Signalling does not use the network, so candidates still arrive.
+  call.Start();
+  w.Run(TimeDelta::Seconds(20));
+  EXPECT_EQ(call.alice.agent->state(), IceConnectionState::kFailed);
+  auto failed = call.alice.FirstTime(IceConnectionState::kFailed);
+  ASSERT_TRUE(failed.has_value());
+  EXPECT_LT(*failed - Timestamp::Zero(), TimeDelta::Seconds(12));
+  for (const CandidatePairInfo& p : call.alice.agent->pairs()) {
+    EXPECT_EQ(p.state, CandidatePairState::kFailed);
+  }
+}
+
+TEST(IceAgentTest, FailsAfterCheckingTimeoutWithoutEndOfCandidates) {
+  World w({});
+  w.bob_link->SetUp(false);
+  Call call(w, Config(IceRole::kControlling), Config(IceRole::kControlled));
+  call.Start();
+  // Only bob's candidate, never his end-of-candidates.
+  call.bob.signal = false;
+  Candidate c;
+  c.foundation = "1";
+  c.priority = 2130706431;
+  c.address = Addr("10.0.0.2:49152");
+  ASSERT_TRUE(call.alice.agent->AddRemoteCandidate(c).ok());
+  w.Run(TimeDelta::Seconds(30));
+  EXPECT_EQ(call.alice.agent->state(), IceConnectionState::kChecking);
+  w.Run(TimeDelta::Seconds(15));
+  EXPECT_EQ(call.alice.agent->state(), IceConnectionState::kFailed);
+}
+
+TEST(IceAgentTest, RelayOnlyPolicyUsesTurn) {
+  World w({});
+  IceAgentConfig a = Config(IceRole::kControlling);
+  a.servers = {TurnServer("alice")};
+  a.policy = IceTransportPolicy::kRelay;
+  Call call(w, a, Config(IceRole::kControlled));
+  call.Start();
+  ASSERT_TRUE(call.RunUntilConnected(TimeDelta::Seconds(10)));
+  for (const Candidate& c : call.alice.candidates) {
+    EXPECT_EQ(c.type, CandidateType::kRelayed);
+  }
+  ASSERT_EQ(call.alice.candidates.size(), 1u);
+  EXPECT_EQ(call.alice.candidates[0].address.ip(), Ip("198.51.100.2"));
+  ASSERT_TRUE(call.alice.selected.has_value());
+  EXPECT_EQ(call.alice.selected->local.type, CandidateType::kRelayed);
+  ASSERT_TRUE(call.alice.agent->Send(Bytes("via turn")).ok());
+  ASSERT_TRUE(call.bob.agent->Send(Bytes("back via turn")).ok());
+  w.Run(TimeDelta::Millis(200));
+  ASSERT_EQ(call.bob.received.size(), 1u);
+  EXPECT_EQ(call.bob.received[0], "via turn");
+  ASSERT_EQ(call.alice.received.size(), 1u);
+  EXPECT_EQ(call.alice.received[0], "back via turn");
+  w.Run(TimeDelta::Seconds(60));  // consent through the relay
+  EXPECT_TRUE(Call::Connected(call.alice));
+  EXPECT_TRUE(Call::Connected(call.bob));
+}
+
+TEST(IceAgentTest, SymmetricNatsNeedTheRelay) {
+  World::Options o;
+  o.path = World::Path::kNat;
+  o.mapping = simnet::NatMapping::kAddressAndPortDependent;
+  World w(o);
+  IceAgentConfig a = Config(IceRole::kControlling);
+  IceAgentConfig b = Config(IceRole::kControlled);
+  a.servers = {StunServer(), TurnServer("alice")};
+  b.servers = {StunServer()};
+  Call call(w, a, b);
+  call.Start();
+  ASSERT_TRUE(call.RunUntilConnected(TimeDelta::Seconds(20)));
+  ASSERT_TRUE(call.alice.selected.has_value());
+  EXPECT_EQ(call.alice.selected->local.type, CandidateType::kRelayed);
+  ASSERT_TRUE(call.bob.agent->Send(Bytes("hi")).ok());
+  w.Run(TimeDelta::Millis(200));
+  ASSERT_EQ(call.alice.received.size(), 1u);
+  w.Run(TimeDelta::Seconds(20));
+  EXPECT_EQ(call.alice.agent->state(), IceConnectionState::kCompleted);
+}
+
+TEST(IceAgentTest, SameSeedSameRun) {
+  auto run = [](uint64_t seed) {
+    World::Options o;
+    o.path = World::Path::kNat;
+    o.seed = seed;
+    World w(o);
+    IceAgentConfig a = Config(IceRole::kControlling);
+    IceAgentConfig b = Config(IceRole::kControlled);
+    a.servers = {StunServer()};
+    b.servers = {StunServer()};
+    Call call(w, a, b);
+    call.Start();
+    w.Run(TimeDelta::Seconds(12));
+    return std::make_pair(w.net.trace().hash(), call.alice.agent->local_credentials().ufrag);
+  };
+  EXPECT_EQ(run(5), run(5));
+  EXPECT_NE(run(5).second, run(6).second);
+}
+
+}  // namespace
+}  // namespace rtcsim::ice
