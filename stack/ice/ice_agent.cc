@@ -35,8 +35,12 @@
 //   selected one and, if one becomes valid, nominates it as well; the
 //   controlled agent always uses the highest-priority nominated pair (the
 //   §8.1.1 rule for controllers that nominate more than once), so both ends
-//   move. Lower-priority pairs stop being checked once a pair is selected
-//   (§8.1.2); triggered checks still run, since they answer the peer.
+//   move. Both agents keep checking pairs of higher priority than the
+//   selected one (behind port-restricted NATs each side's checks open the
+//   way for the other's); lower-priority pairs stop being checked once a
+//   pair is selected (§8.1.2). Triggered checks always run, since they
+//   answer the peer. With `renomination` off, all ordinary checks stop at
+//   selection and the first nomination is final, as RFC 8445 has it.
 //
 // Connection state (W3C names, RFC 8445 §8 and RFC 7675 semantics)
 //   new -> checking: the first candidate pair is formed.
@@ -1345,11 +1349,12 @@ void IceAgent::Impl::Kick() {
 
 bool IceAgent::Impl::CheckAllowed(const Pair* pair) const {
   // RFC 8445 §8.1.2: after selection, ordinary checks stop — except, with
-  // renomination, for pairs that could replace the selected one.
+  // renomination, for pairs that could replace the selected one. The
+  // controlled agent keeps checking those too: behind port-restricted NATs
+  // its own checks are what open the path for the controlling agent's.
   const Pair* current = CurrentSelected();
   if (current == nullptr) return true;
-  return config_.renomination && role_ == IceRole::kControlling &&
-         pair->priority > current->priority;
+  return config_.renomination && pair->priority > current->priority;
 }
 
 void IceAgent::Impl::OnTa() {
@@ -1857,6 +1862,7 @@ void IceAgent::Impl::ScheduleKeepalive() {
                            stun::NewTransactionId(tid_rng_));
       b.AddFingerprint();
       SendOnBase(selected_->base, selected_->remote.address, b.bytes());
+      ++stats_.keepalives_sent;
     }
     ScheduleKeepalive();
   });
@@ -1884,9 +1890,9 @@ bool IceAgent::Impl::AnyValid() const {
 }
 
 bool IceAgent::Impl::BetterPending(const Pair* than) const {
-  // Only a controlling agent with renomination keeps checking pairs that
-  // could replace the selected one; otherwise the checks are over (§8.1.2).
-  if (!config_.renomination || role_ != IceRole::kControlling) return false;
+  // Only with renomination are pairs that could replace the selected one
+  // still checked; otherwise the checks are over (§8.1.2).
+  if (!config_.renomination) return false;
   for (const auto& p : pairs_) {
     if (p->priority <= than->priority) break;
     if (p->state == CandidatePairState::kFrozen || p->state == CandidatePairState::kWaiting ||

@@ -54,6 +54,7 @@ struct World {
     simnet::NatFiltering filtering = simnet::NatFiltering::kAddressAndPortDependent;
     int access_delay_ms = 5;  // each access link; RTT = 4x this
     uint64_t seed = 1;
+    bool dual_stack = false;  // direct path only: IPv6 addresses too
   };
 
   explicit World(Options o) : net(o.seed) {
@@ -65,8 +66,13 @@ struct World {
     EXPECT_TRUE(net.Connect(turn_host, internet, Delay(5)).ok());
     EXPECT_TRUE(net.Connect(stranger, internet, Delay(5)).ok());
     if (o.path == Path::kDirect) {
-      alice = *net.AddHost("alice", {Ip("10.0.0.1")});
-      bob = *net.AddHost("bob", {Ip("10.0.0.2")});
+      std::vector<IpAddress> a = {Ip("10.0.0.1")}, b = {Ip("10.0.0.2")};
+      if (o.dual_stack) {
+        a.push_back(Ip("2001:db8:a::1"));
+        b.push_back(Ip("2001:db8:b::1"));
+      }
+      alice = *net.AddHost("alice", a);
+      bob = *net.AddHost("bob", b);
       alice_link = *net.Connect(alice, internet, Delay(o.access_delay_ms));
       bob_link = *net.Connect(bob, internet, Delay(o.access_delay_ms));
     } else {
@@ -135,6 +141,10 @@ struct Side {
   Side* peer = nullptr;
   TimeDelta signalling_delay = TimeDelta::Millis(10);
   bool signal = true;  // forward candidates and end-of-candidates
+  // Candidates for which this returns true are held back until
+  // ReleaseHeld().
+  std::function<bool(const Candidate&)> hold;
+  std::vector<Candidate> held;
 
   std::vector<std::pair<IceConnectionState, Timestamp>> states;
   std::vector<Candidate> candidates;
@@ -148,16 +158,15 @@ struct Side {
     cb.on_candidate = [this](const Candidate& c) {
       candidates.push_back(c);
       if (!signal) return;
-      std::string line = SerializeCandidate(c);
-      Deliver([line](Side* to) {
-        auto parsed = ParseCandidate(line);
-        ASSERT_TRUE(parsed.ok()) << parsed.status();
-        to->agent->AddRemoteCandidate(*parsed).IgnoreError();
-      });
+      if (hold && hold(c)) {
+        held.push_back(c);
+        return;
+      }
+      SendCandidate(c);
     };
     cb.on_gathering_complete = [this] {
       gathering_complete = true;
-      if (signal) Deliver([](Side* to) { to->agent->AddRemoteEndOfCandidates(); });
+      if (signal && !hold) Deliver([](Side* to) { to->agent->AddRemoteEndOfCandidates(); });
     };
     cb.on_state = [this](IceConnectionState s) { states.emplace_back(s, host->env().Now()); };
     cb.on_selected_pair = [this](const CandidatePairInfo& p) {
@@ -166,6 +175,19 @@ struct Side {
     };
     cb.on_data = [this](absl::Span<const uint8_t> d) { received.emplace_back(d.begin(), d.end()); };
     agent = std::make_unique<IceAgent>(host->env(), std::move(config), std::move(cb));
+  }
+
+  void SendCandidate(const Candidate& c) {
+    std::string line = SerializeCandidate(c);
+    Deliver([line](Side* to) {
+      auto parsed = ParseCandidate(line);
+      ASSERT_TRUE(parsed.ok()) << parsed.status();
+      to->agent->AddRemoteCandidate(*parsed).IgnoreError();
+    });
+  }
+  void ReleaseHeld() {
+    for (const Candidate& c : held) SendCandidate(c);
+    held.clear();
   }
 
   void Deliver(std::function<void(Side*)> fn) {
@@ -737,6 +759,163 @@ TEST(IceAgentTest, SameSeedSameRun) {
   };
   EXPECT_EQ(run(5), run(5));
   EXPECT_NE(run(5).second, run(6).second);
+}
+
+TEST(IceAgentTest, SwitchesToABetterPairThatAppearsLater) {
+  // Both behind port-restricted NATs. Bob first learns only alice's relayed
+  // candidate, so the relayed pair is the first that works; alice's
+  // server-reflexive candidate reaches bob 3 s later, opens the direct path,
+  // and the controlling agent renominates (ice_agent.cc "Nomination").
+  World::Options o;
+  o.path = World::Path::kNat;
+  World w(o);
+  IceAgentConfig a = Config(IceRole::kControlling);
+  IceAgentConfig b = Config(IceRole::kControlled);
+  a.servers = {StunServer(), TurnServer("alice")};
+  b.servers = {StunServer()};
+  Call call(w, a, b);
+  call.alice.hold = [](const Candidate& c) { return c.type != CandidateType::kRelayed; };
+  call.Start();
+  ASSERT_TRUE(call.RunUntilConnected(TimeDelta::Seconds(10)))
+      << call.alice.Dump() << call.bob.Dump();
+  ASSERT_TRUE(call.alice.selected.has_value());
+  EXPECT_EQ(call.alice.selected->local.type, CandidateType::kRelayed);
+  EXPECT_EQ(call.alice.selected_changes, 1);
+  EXPECT_EQ(call.bob.selected_changes, 1);
+  w.Run(TimeDelta::Seconds(3));
+  call.alice.ReleaseHeld();
+  call.alice.Deliver([](Side* to) { to->agent->AddRemoteEndOfCandidates(); });
+  w.Run(TimeDelta::Seconds(3));
+  ASSERT_EQ(call.alice.selected_changes, 2) << call.alice.Dump();
+  EXPECT_EQ(call.alice.selected->local.type, CandidateType::kServerReflexive);
+  EXPECT_EQ(call.alice.selected->remote.address.ip(), Ip("203.0.113.2"));
+  ASSERT_EQ(call.bob.selected_changes, 2) << call.bob.Dump();
+  EXPECT_EQ(call.bob.selected->remote.address.ip(), Ip("203.0.113.1"));
+  EXPECT_EQ(call.alice.agent->stats().selected_pair_changes, 2u);
+  // Data now goes direct: the TURN server relays nothing more.
+  const uint64_t relayed = w.turn_server->stats().bytes_to_peers;
+  ASSERT_TRUE(call.alice.agent->Send(Bytes("direct")).ok());
+  w.Run(TimeDelta::Millis(100));
+  ASSERT_FALSE(call.bob.received.empty());
+  EXPECT_EQ(call.bob.received.back(), "direct");
+  EXPECT_EQ(w.turn_server->stats().bytes_to_peers, relayed);
+}
+
+TEST(IceAgentTest, DualStackPrefersIpv6AndPairsPerFamily) {
+  World::Options o;
+  o.dual_stack = true;
+  World w(o);
+  IceAgentConfig a = Config(IceRole::kControlling);
+  IceAgentConfig b = Config(IceRole::kControlled);
+  a.local_addresses = {Ip("10.0.0.1"), Ip("2001:db8:a::1")};
+  b.local_addresses = {Ip("10.0.0.2"), Ip("2001:db8:b::1")};
+  Call call(w, a, b);
+  call.Start();
+  ASSERT_TRUE(call.RunUntilConnected(TimeDelta::Seconds(5)));
+  ASSERT_EQ(call.alice.candidates.size(), 2u);
+  const Candidate& v4 = call.alice.candidates[0];
+  const Candidate& v6 = call.alice.candidates[1];
+  EXPECT_TRUE(v6.address.ip().is_v6());
+  EXPECT_GT(v6.priority, v4.priority);      // RFC 8421: IPv6 preferred
+  EXPECT_NE(v6.foundation, v4.foundation);  // different bases
+  w.Run(TimeDelta::Millis(500));
+  // Two pairs, one per family (RFC 8445 §6.1.2.2), v6 first.
+  auto pairs = call.alice.agent->pairs();
+  ASSERT_EQ(pairs.size(), 2u);
+  EXPECT_TRUE(pairs[0].local.address.ip().is_v6());
+  EXPECT_TRUE(pairs[0].remote.address.ip().is_v6());
+  EXPECT_TRUE(pairs[1].remote.address.ip().is_v4());
+  ASSERT_TRUE(call.alice.selected.has_value());
+  EXPECT_TRUE(call.alice.selected->remote.address.ip().is_v6());
+  EXPECT_EQ(call.alice.agent->state(), IceConnectionState::kCompleted);
+}
+
+TEST(IceAgentTest, ChecksArrivingBeforeRemoteCredentialsAreAnsweredAndQueued) {
+  World w({});
+  Call call(w, Config(IceRole::kControlling), Config(IceRole::kControlled));
+  ASSERT_TRUE(call.alice.agent->GatherCandidates().ok());
+  ASSERT_TRUE(call.bob.agent->GatherCandidates().ok());
+  call.alice.SendCredentials();  // bob can check at once
+  w.Run(TimeDelta::Millis(500));
+  // Alice answered bob's checks and learnt him as peer-reflexive, but
+  // cannot check back without his password.
+  EXPECT_GT(call.alice.agent->stats().checks_received, 0u);
+  EXPECT_EQ(call.alice.agent->stats().checks_sent, 0u);
+  EXPECT_EQ(call.alice.agent->state(), IceConnectionState::kChecking);
+  call.bob.SendCredentials();
+  ASSERT_TRUE(call.RunUntilConnected(TimeDelta::Seconds(2)));
+  EXPECT_GT(call.alice.agent->stats().triggered_checks, 0u);
+}
+
+TEST(IceAgentTest, KeepalivesWhenIdleAndCloseStopsEverything) {
+  World w({});
+  // Consent checks (and the responses to the peer's) count as traffic on
+  // the pair; space them out so keepalives show.
+  IceAgentConfig a = Config(IceRole::kControlling);
+  a.consent_interval = TimeDelta::Seconds(40);
+  a.consent_timeout = TimeDelta::Seconds(120);
+  a.disconnected_timeout = TimeDelta::Seconds(60);
+  IceAgentConfig b = a;
+  b.role = IceRole::kControlled;
+  Call call(w, a, b);
+  call.Start();
+  ASSERT_TRUE(call.RunUntilConnected(TimeDelta::Seconds(5)));
+  w.Run(TimeDelta::Seconds(31));
+  EXPECT_EQ(call.alice.agent->stats().keepalives_sent, 2u);
+  EXPECT_EQ(call.alice.agent->stats().consent_checks_sent, 0u);
+
+  call.alice.agent->Close();
+  EXPECT_EQ(call.alice.agent->state(), IceConnectionState::kClosed);
+  EXPECT_EQ(call.alice.states.back().first, IceConnectionState::kClosed);
+  EXPECT_EQ(call.alice.agent->Send(Bytes("x")).code(), absl::StatusCode::kFailedPrecondition);
+  const uint64_t sent = w.alice->stats().sent;
+  w.Run(TimeDelta::Seconds(60));
+  EXPECT_EQ(w.alice->stats().sent, sent);
+}
+
+TEST(IceAgentTest, AgentsSharingAHostNeedDistinctNames) {
+  World w({});
+  IceAgentConfig one, two;
+  one.name = "ice-1";
+  two.name = "ice-2";
+  IceAgent a(w.alice->env(), one, {});
+  IceAgent b(w.alice->env(), two, {});
+  EXPECT_NE(a.local_credentials().ufrag, b.local_credentials().ufrag);
+  EXPECT_GE(a.local_credentials().ufrag.size(), 4u);
+  EXPECT_GE(a.local_credentials().pwd.size(), 22u);
+  ASSERT_TRUE(a.GatherCandidates().ok());
+  ASSERT_TRUE(b.GatherCandidates().ok());
+  EXPECT_EQ(a.GatherCandidates().code(), absl::StatusCode::kFailedPrecondition);
+  w.Run(TimeDelta::Millis(10));
+  EXPECT_EQ(a.gathering_state(), IceGatheringState::kComplete);
+  EXPECT_NE(a.local_candidates()[0].address, b.local_candidates()[0].address);
+}
+
+TEST(IceAgentTest, GatheringFailsClearlyWithoutAnAddress) {
+  World w({});
+  IceAgentConfig c;
+  c.local_addresses = {Ip("10.9.9.9")};
+  IceAgent a(w.alice->env(), c, {});
+  absl::Status st = a.GatherCandidates();
+  EXPECT_EQ(st.code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(st.message().find("10.9.9.9"), std::string::npos) << st;
+}
+
+TEST(IceAgentTest, UnreachableStunServerOnlyDelaysGatheringComplete) {
+  World w({});
+  IceAgentConfig a = Config(IceRole::kControlling);
+  IceServer dead;
+  dead.address = Addr("198.51.100.99:3478");
+  a.servers = {dead};
+  Call call(w, a, Config(IceRole::kControlled));
+  call.Start();
+  ASSERT_TRUE(call.RunUntilConnected(TimeDelta::Seconds(2)));
+  EXPECT_EQ(call.alice.agent->gathering_state(), IceGatheringState::kGathering);
+  EXPECT_EQ(call.alice.agent->state(), IceConnectionState::kConnected);
+  w.Run(TimeDelta::Seconds(10));
+  EXPECT_EQ(call.alice.agent->gathering_state(), IceGatheringState::kComplete);
+  EXPECT_EQ(call.alice.agent->state(), IceConnectionState::kCompleted);
+  EXPECT_EQ(call.alice.candidates.size(), 1u);
 }
 
 }  // namespace
