@@ -112,6 +112,14 @@ constexpr TimeDelta kGatherMaxRto = TimeDelta::Seconds(2);
 // response (more than any sane RTT, less than the 4 s minimum interval).
 constexpr TimeDelta kConsentRto = TimeDelta::Millis(500);
 constexpr int kConsentRm = 6;
+// Peer-reflexive remote candidates learned per session. Behind NATs with
+// address-and-port-dependent mapping on both sides every triggered check
+// leaves through a new mapping, so the peer learns a new peer-reflexive
+// address, and so on without end (and with endpoint-independent filtering
+// each of those checks even arrives). RFC 8445 sets no bound; past this one
+// checks are still answered but no new candidate or pair is made (counted
+// in remote_candidates_rejected).
+constexpr size_t kMaxPeerReflexiveRemotes = 16;
 
 std::string RandomIceString(Random& rng, size_t n) {
   std::string s;
@@ -419,13 +427,15 @@ class IceAgent::Impl {
   int pending_gather_ = 0;
   std::vector<LocalCandidate> local_candidates_;
   std::vector<Candidate> remote_candidates_;
-  uint64_t prflx_count_ = 0;
+  uint64_t prflx_count_ = 0;  // for unique foundations
+  size_t prflx_remotes_ = 0;  // learned in this session
 
   std::vector<std::unique_ptr<Pair>> pairs_;  // sorted by priority, then age
   std::deque<uint64_t> triggered_;
   uint64_t next_pair_id_ = 1;
   Timestamp last_check_sent_ = Timestamp::Zero();
   bool any_check_sent_ = false;
+  bool last_slot_triggered_ = false;
   std::optional<Timestamp> first_valid_at_;
 
   Pair* selected_ = nullptr;
@@ -1292,6 +1302,11 @@ void IceAgent::Impl::HandleRequest(Base* base, const SocketAddress& from,
   // candidate, with the priority from the request.
   Candidate* remote = FindRemote(from);
   if (remote == nullptr) {
+    if (prflx_remotes_ >= kMaxPeerReflexiveRemotes) {
+      ++stats_.remote_candidates_rejected;
+      return;
+    }
+    ++prflx_remotes_;
     Candidate c;
     c.type = CandidateType::kPeerReflexive;
     c.address = from;
@@ -1360,25 +1375,30 @@ bool IceAgent::Impl::CheckAllowed(const Pair* pair) const {
 void IceAgent::Impl::OnTa() {
   if (closed_ || !remote_creds_.has_value()) return;
   bool sent = false;
-  // 1. Triggered-check queue first.
-  while (!sent && !triggered_.empty()) {
-    Pair* p = FindPair(triggered_.front());
-    triggered_.pop_front();
-    if (p == nullptr) continue;
-    p->in_triggered_queue = false;
-    if (p->nomination_queued) {
-      p->nomination_queued = false;
-      if (role_ == IceRole::kControlling && p->valid) sent = StartCheck(p, true);
-    } else if (p->state == CandidatePairState::kWaiting) {
-      sent = StartCheck(p, false);
+
+  // 1. The triggered-check queue (RFC 8445 §6.1.4.2 step 1).
+  auto try_triggered = [&] {
+    while (!sent && !triggered_.empty()) {
+      Pair* p = FindPair(triggered_.front());
+      triggered_.pop_front();
+      if (p == nullptr) continue;
+      p->in_triggered_queue = false;
+      if (p->nomination_queued) {
+        p->nomination_queued = false;
+        if (role_ == IceRole::kControlling && p->valid) sent = StartCheck(p, true);
+      } else if (p->state == CandidatePairState::kWaiting) {
+        sent = StartCheck(p, false);
+      }
     }
-  }
-  if (!sent) {
-    // 2. Unfreeze: per foundation with nothing Waiting or In-Progress, the
-    // highest-priority Frozen pair becomes Waiting.
+  };
+  // Ordinary pairs: those not waiting in the triggered queue.
+  auto ordinary = [&](const Pair& p) { return !p.in_triggered_queue && CheckAllowed(&p); };
+  auto try_ordinary = [&] {
+    // 2. With nothing Waiting, per foundation with nothing Waiting or
+    // In-Progress, its highest-priority Frozen pair becomes Waiting.
     bool any_waiting = false;
     for (const auto& p : pairs_) {
-      if (p->state == CandidatePairState::kWaiting && CheckAllowed(p.get())) any_waiting = true;
+      if (p->state == CandidatePairState::kWaiting && ordinary(*p)) any_waiting = true;
     }
     if (!any_waiting) {
       std::vector<std::string> busy;
@@ -1389,7 +1409,7 @@ void IceAgent::Impl::OnTa() {
         }
       }
       for (auto& p : pairs_) {  // by priority: the first per foundation wins
-        if (p->state != CandidatePairState::kFrozen || !CheckAllowed(p.get())) continue;
+        if (p->state != CandidatePairState::kFrozen || !ordinary(*p)) continue;
         if (std::find(busy.begin(), busy.end(), p->foundation) != busy.end()) continue;
         p->state = CandidatePairState::kWaiting;
         busy.push_back(p->foundation);
@@ -1397,14 +1417,33 @@ void IceAgent::Impl::OnTa() {
     }
     // 3. The highest-priority Waiting pair.
     for (auto& p : pairs_) {
-      if (p->state == CandidatePairState::kWaiting && CheckAllowed(p.get())) {
-        if (StartCheck(p.get(), false)) {
-          sent = true;
-          break;
-        }
+      if (p->state == CandidatePairState::kWaiting && ordinary(*p) && StartCheck(p.get(), false)) {
+        sent = true;
+        return;
       }
     }
+  };
+
+  // Triggered checks come first — except that right after a triggered
+  // check, the slot goes to an ordinary pair if one is ready: peers behind
+  // symmetric NATs can keep the triggered queue full indefinitely (see
+  // kMaxPeerReflexiveRemotes), which would starve e.g. the relayed pairs.
+  // Nominations are never deferred.
+  const Pair* front = triggered_.empty() ? nullptr : FindPair(triggered_.front());
+  const bool ordinary_turn = last_slot_triggered_ && front != nullptr && !front->nomination_queued;
+  if (ordinary_turn) {
+    try_ordinary();
+    last_slot_triggered_ = false;
+    if (!sent) {
+      try_triggered();
+      last_slot_triggered_ = sent;
+    }
+  } else {
+    try_triggered();
+    last_slot_triggered_ = sent;
+    if (!sent) try_ordinary();
   }
+
   if (sent) {
     last_check_sent_ = env_.Now();
     any_check_sent_ = true;
@@ -1985,6 +2024,7 @@ void IceAgent::Impl::ForgetSession() {
   dropped.clear();
   triggered_.clear();
   remote_candidates_.clear();
+  prflx_remotes_ = 0;
   remote_creds_.reset();
   remote_eoc_ = false;
   failed_ = false;

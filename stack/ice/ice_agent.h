@@ -96,7 +96,7 @@ struct IceAgentConfig {
   // controlling agent nominates its best valid pair as soon as no pair of
   // higher priority is still to be checked, or this long after the first
   // pair became valid, whichever comes first.
-  TimeDelta nomination_timeout = TimeDelta::Seconds(1);
+  TimeDelta nomination_timeout = TimeDelta::Millis(500);
   // Whether the controlling agent nominates again when a pair of higher
   // priority than the selected one becomes valid later (e.g. a host pair
   // after a relayed one, or a trickled candidate). RFC 8445 §8.1.1 forbids

@@ -55,6 +55,9 @@ struct World {
     int access_delay_ms = 5;  // each access link; RTT = 4x this
     uint64_t seed = 1;
     bool dual_stack = false;  // direct path only: IPv6 addresses too
+    // Bob's NAT, if different from alice's.
+    std::optional<simnet::NatMapping> b_mapping;
+    std::optional<simnet::NatFiltering> b_filtering;
   };
 
   explicit World(Options o) : net(o.seed) {
@@ -82,6 +85,8 @@ struct World {
       na.filtering = o.filtering;
       simnet::NatConfig nb = na;
       nb.public_addresses = {Ip("203.0.113.2")};
+      if (o.b_mapping) nb.mapping = *o.b_mapping;
+      if (o.b_filtering) nb.filtering = *o.b_filtering;
       nat_a = *net.AddNat("nat-a", na);
       nat_b = *net.AddNat("nat-b", nb);
       alice = *net.AddHost("alice", {Ip("192.168.1.10")});
@@ -916,6 +921,55 @@ TEST(IceAgentTest, UnreachableStunServerOnlyDelaysGatheringComplete) {
   EXPECT_EQ(call.alice.agent->gathering_state(), IceGatheringState::kComplete);
   EXPECT_EQ(call.alice.agent->state(), IceConnectionState::kCompleted);
   EXPECT_EQ(call.alice.candidates.size(), 1u);
+}
+
+// Same NAT type on both sides, each combination of RFC 4787 mapping and
+// filtering, with and without a TURN server. Expectations follow NAT
+// traversal theory: direct works when the mapping is endpoint-independent
+// (the srflx address is the one the peer sees), or address-dependent with
+// endpoint-independent filtering (the peer-reflexive address gets
+// through); everything else needs the relay. Address-and-port-dependent
+// mapping with endpoint-independent filtering on both sides is the case
+// that spins off a new peer-reflexive candidate per triggered check.
+TEST(IceAgentTest, NatCombinationsConnectDirectlyOrThroughTheRelay) {
+  using M = simnet::NatMapping;
+  using F = simnet::NatFiltering;
+  for (M m : {M::kEndpointIndependent, M::kAddressDependent, M::kAddressAndPortDependent}) {
+    for (F f : {F::kEndpointIndependent, F::kAddressDependent, F::kAddressAndPortDependent}) {
+      for (bool turn : {false, true}) {
+        World::Options o;
+        o.path = World::Path::kNat;
+        o.mapping = m;
+        o.filtering = f;
+        World w(o);
+        IceAgentConfig a = Config(IceRole::kControlling);
+        IceAgentConfig b = Config(IceRole::kControlled);
+        a.servers = {StunServer()};
+        if (turn) a.servers.push_back(TurnServer("alice"));
+        b.servers = {StunServer()};
+        Call call(w, a, b);
+        call.Start();
+        const std::string what = std::string(simnet::ToString(m)) + "/" + simnet::ToString(f) +
+                                 (turn ? " with TURN" : "");
+        const bool direct = m == M::kEndpointIndependent ||
+                            (m == M::kAddressDependent && f == F::kEndpointIndependent);
+        const bool connected = call.RunUntilConnected(TimeDelta::Seconds(5));
+        EXPECT_EQ(connected, direct || turn) << what << "\n"
+                                             << call.alice.Dump() << call.bob.Dump();
+        w.Run(TimeDelta::Seconds(25));
+        if (direct || turn) {
+          EXPECT_EQ(call.alice.agent->state(), IceConnectionState::kCompleted) << what;
+          EXPECT_EQ(call.bob.agent->state(), IceConnectionState::kCompleted) << what;
+          ASSERT_TRUE(call.alice.selected.has_value()) << what;
+          EXPECT_EQ(call.alice.selected->local.type == CandidateType::kRelayed, !direct) << what;
+        } else {
+          EXPECT_EQ(call.alice.agent->state(), IceConnectionState::kFailed) << what;
+          EXPECT_EQ(call.bob.agent->state(), IceConnectionState::kFailed) << what;
+        }
+        EXPECT_LE(call.alice.agent->pairs().size(), 20u) << what;
+      }
+    }
+  }
 }
 
 }  // namespace
