@@ -609,7 +609,9 @@ void IceAgent::Impl::ScheduleGatheringRound() {
 
 void IceAgent::Impl::StartGatheringRound() {
   ++gather_generation_;
-  pending_gather_ = 0;
+  // One count for this round itself, so that a server step finishing
+  // synchronously cannot complete gathering before every step has started.
+  pending_gather_ = 1;
   gathering_state_ = IceGatheringState::kGathering;
   const uint64_t gen = gather_generation_;
   const bool all = config_.policy == IceTransportPolicy::kAll;
@@ -681,11 +683,7 @@ void IceAgent::Impl::StartGatheringRound() {
       }
     }
   }
-  if (pending_gather_ == 0) {
-    // Nothing asynchronous: complete in this same round.
-    ++pending_gather_;
-    GatherStepDone(gen);
-  }
+  GatherStepDone(gen);  // this round's own count
   Kick();
   UpdateState();
 }
@@ -1764,6 +1762,12 @@ void IceAgent::Impl::Select(Pair* pair) {
     old_selected_.reset();
   }
   ++stats_.selected_pair_changes;
+  // Through a relay, data is cheaper in ChannelData than in Send/Data
+  // indications (RFC 8656 §12); until the binding lands, TurnClient::SendTo
+  // uses indications.
+  if (Turn* turn = pair->base->turn) {
+    turn->client->BindChannel(pair->remote.address, [](absl::Status) {});
+  }
   // Consent starts from the check that just succeeded.
   disconnected_ = false;
   last_consent_response_ = env_.Now();

@@ -721,6 +721,13 @@ TEST(IceAgentTest, RelayOnlyPolicyUsesTurn) {
   EXPECT_EQ(call.bob.received[0], "via turn");
   ASSERT_EQ(call.alice.received.size(), 1u);
   EXPECT_EQ(call.alice.received[0], "back via turn");
+  // The selected relayed pair got a channel: data now travels as ChannelData.
+  EXPECT_GE(w.turn_server->stats().channels_bound, 1u);
+  const uint64_t channel_data = w.turn_server->stats().channel_data_from_client;
+  ASSERT_TRUE(call.alice.agent->Send(Bytes("via channel")).ok());
+  w.Run(TimeDelta::Millis(200));
+  EXPECT_EQ(w.turn_server->stats().channel_data_from_client, channel_data + 1);
+  EXPECT_EQ(call.bob.received.back(), "via channel");
   w.Run(TimeDelta::Seconds(60));  // consent through the relay
   EXPECT_TRUE(Call::Connected(call.alice));
   EXPECT_TRUE(Call::Connected(call.bob));
