@@ -42,6 +42,18 @@
 //   answer the peer. With `renomination` off, all ordinary checks stop at
 //   selection and the first nomination is final, as RFC 8445 has it.
 //
+// Pacing (RFC 8445 §6.1.4.2): one check per Ta. Triggered checks go first,
+//   except that right after a triggered check an ordinary pair that is ready
+//   gets the slot: behind symmetric NATs the triggered queue can refill
+//   forever and would starve the rest (e.g. relayed pairs). For the same
+//   reason at most kMaxPeerReflexiveRemotes peer-reflexive remote
+//   candidates are learned per session.
+//
+// Timers chosen where the RFCs leave it open (constants below): a check
+//   fails ~10 s after its first send (RTO doubling capped at 1.6 s, Rm 4); a
+//   STUN server that never answers costs 7.5 s of gathering; a consent
+//   request waits 3 s for its response.
+//
 // Connection state (W3C names, RFC 8445 §8 and RFC 7675 semantics)
 //   new -> checking: the first candidate pair is formed.
 //   checking -> connected: a pair is selected (controlling: its nomination
@@ -630,7 +642,14 @@ void IceAgent::Impl::StartGatheringRound() {
     c.extensions = CandidateExtensions();
     b->candidate = c;
     b->pairable = all;
-    if (all) AddLocalCandidate(c, b, /*surface=*/true);
+    if (all && b->address.ip().IsUnspecified()) {
+      // A wildcard bind (RealEnv with no address given): 0.0.0.0 is useless
+      // to the peer, so it is not signalled; the socket still checks, and
+      // the peer learns its address as peer-reflexive.
+      PairLocal(b);
+    } else if (all) {
+      AddLocalCandidate(c, b, /*surface=*/true);
+    }
   }
 
   for (size_t si = 0; si < sockets_.size(); ++si) {

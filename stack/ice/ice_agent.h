@@ -111,6 +111,9 @@ struct IceAgentConfig {
 };
 
 struct CandidatePairInfo {
+  // The local candidate checks are sent from (host or relayed) until the
+  // pair succeeds; then the local candidate the peer saw (RFC 8445
+  // §7.2.5.3.2): behind a NAT the server- or peer-reflexive one.
   Candidate local;
   Candidate remote;
   uint64_t priority = 0;

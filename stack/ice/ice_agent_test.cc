@@ -979,5 +979,21 @@ TEST(IceAgentTest, NatCombinationsConnectDirectlyOrThroughTheRelay) {
   }
 }
 
+TEST(IceAgentTest, RedundantServerReflexiveCandidateIsDropped) {
+  // No NAT: the STUN server reports the host address itself, which RFC 8445
+  // §5.1.3 calls redundant.
+  World w({});
+  IceAgentConfig a = Config(IceRole::kControlling);
+  a.servers = {StunServer()};
+  Call call(w, a, Config(IceRole::kControlled));
+  call.Start();
+  ASSERT_TRUE(call.RunUntilConnected(TimeDelta::Seconds(2)));
+  w.Run(TimeDelta::Seconds(1));
+  EXPECT_TRUE(call.alice.gathering_complete);
+  ASSERT_EQ(call.alice.candidates.size(), 1u);
+  EXPECT_EQ(call.alice.candidates[0].type, CandidateType::kHost);
+  EXPECT_EQ(w.stun_server->stats().requests, 1u);
+}
+
 }  // namespace
 }  // namespace rtcsim::ice
