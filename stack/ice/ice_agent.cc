@@ -49,10 +49,15 @@
 //   reason at most kMaxPeerReflexiveRemotes peer-reflexive remote
 //   candidates are learned per session.
 //
-// Timers chosen where the RFCs leave it open (constants below): a check
-//   fails ~10 s after its first send (RTO doubling capped at 1.6 s, Rm 4); a
-//   STUN server that never answers costs 7.5 s of gathering; a consent
-//   request waits 3 s for its response.
+// Timers. Checks and Binding requests to STUN servers are retransmitted as
+//   RFC 8489 §6.2.1 says, with its defaults unless configured otherwise
+//   (IceAgentConfig::check_retransmit, gather_retransmit): RTO 500 ms, or
+//   MAX(500 ms, Ta·N) per RFC 8445 §14.3 (N: waiting and in-progress pairs
+//   for checks, STUN servers for gathering), doubled after each send, Rc = 7
+//   sends, failure Rm = 16 RTOs after the last. So an unanswered check fails,
+//   and a STUN server that never answers holds up gathering-complete, 39.5 s
+//   after the first send (longer when Ta·N > 500 ms). Where the RFCs leave it
+//   open (constants below): a consent request waits 3 s for its response.
 //
 // Connection state (W3C names, RFC 8445 §8 and RFC 7675 semantics)
 //   new -> checking: the first candidate pair is formed.
@@ -108,18 +113,6 @@ constexpr absl::string_view kIceChars =
 constexpr size_t kUfragLength = 8;
 constexpr size_t kPwdLength = 24;
 
-// Check retransmissions (RFC 8445 §14.3 gives the initial RTO; beyond it the
-// schedule is the agent's). Doubling is capped at 1.6 s and the final wait
-// is 4·RTO, so an unanswered pair fails after about 10 s rather than the
-// 39.5 s of plain RFC 8489 defaults, which would hold ICE in "checking" for
-// the better part of a minute.
-constexpr TimeDelta kCheckMaxRto = TimeDelta::Millis(1600);
-constexpr int kCheckRm = 4;
-// Gathering (RFC 8445 §14.3: RTO = MAX(500 ms, Ta·candidates)); five sends,
-// capped at 2 s, 2 s final wait: a dead server costs 7.5 s of gathering.
-constexpr int kGatherRc = 5;
-constexpr int kGatherRm = 4;
-constexpr TimeDelta kGatherMaxRto = TimeDelta::Seconds(2);
 // RFC 7675 §5.1: each consent request is sent once; we wait 3 s for its
 // response (more than any sane RTT, less than the 4 s minimum interval).
 constexpr TimeDelta kConsentRto = TimeDelta::Millis(500);
@@ -489,10 +482,12 @@ IceAgent::Impl::Impl(Env& env, IceAgentConfig config, Callbacks callbacks)
       keepalive_timer_(env) {
   // RFC 8445 §14.2 / §14.3 floors.
   if (config_.ta < TimeDelta::Millis(5)) config_.ta = TimeDelta::Millis(5);
-  if (config_.min_check_rto < TimeDelta::Millis(500)) {
-    config_.min_check_rto = TimeDelta::Millis(500);
+  // RFC 8445 §14.3: never an RTO below 500 ms.
+  for (stun::RetransmitConfig* rc : {&config_.check_retransmit, &config_.gather_retransmit}) {
+    rc->rto = std::max(rc->rto, TimeDelta::Millis(500));
+    rc->rc = std::max(rc->rc, 1);
+    rc->rm = std::max(rc->rm, 1);
   }
-  if (config_.check_rc < 1) config_.check_rc = 1;
   if (config_.max_pairs < 1) config_.max_pairs = 1;
   // RFC 7675 §5.1: MUST NOT check more often than every 4 s.
   if (config_.consent_interval * 4 < TimeDelta::Seconds(5)) {
@@ -664,12 +659,9 @@ void IceAgent::Impl::StartGatheringRound() {
         StunMessageBuilder b(StunMethod::kBinding, StunClass::kRequest, tid);
         if (!config_.software.empty()) b.AddString(stun::attr::kSoftware, config_.software);
         b.AddFingerprint();
-        stun::RetransmitConfig rc;
-        rc.rto = std::max(TimeDelta::Millis(500),
-                          config_.ta * static_cast<int64_t>(config_.servers.size()));
-        rc.rc = kGatherRc;
-        rc.rm = kGatherRm;
-        rc.max_rto = std::max(kGatherMaxRto, rc.rto);
+        stun::RetransmitConfig rc = config_.gather_retransmit;
+        rc.rto = std::max(rc.rto, config_.ta * static_cast<int64_t>(config_.servers.size()));
+        rc.max_rto = std::max(rc.max_rto, rc.rto);
         auto started = hs.gather->Start(
             std::move(b).Finish(), server.address, rc, std::nullopt,
             [this, gen, si, k](absl::StatusOr<stun::StunClientTransactions::Response> r) {
@@ -1519,11 +1511,9 @@ bool IceAgent::Impl::StartCheck(Pair* pair, bool use_candidate) {
       ++active;
     }
   }
-  stun::RetransmitConfig rc;
-  rc.rto = std::max(config_.min_check_rto, config_.ta * active);
-  rc.rc = config_.check_rc;
-  rc.rm = kCheckRm;
-  rc.max_rto = std::max(kCheckMaxRto, rc.rto);
+  stun::RetransmitConfig rc = config_.check_retransmit;
+  rc.rto = std::max(rc.rto, config_.ta * active);
+  rc.max_rto = std::max(rc.max_rto, rc.rto);
   const uint64_t id = pair->id;
   const IceRole sent_role = role_;
   // Record the transaction before starting it: the send inside Start may

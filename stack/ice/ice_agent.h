@@ -20,6 +20,7 @@
 #include "absl/types/span.h"
 #include "stack/env/env.h"
 #include "stack/ice/candidate.h"
+#include "stack/stun/stun_transaction.h"
 
 namespace rtcsim::ice {
 
@@ -69,10 +70,17 @@ struct IceAgentConfig {
   // RFC 8445 §14.2: Ta, the pacing of new checks (one check per Ta across
   // the agent), default 50 ms.
   TimeDelta ta = TimeDelta::Millis(50);
-  // RFC 8445 §14.3 retransmission of checks: RTO = MAX(500 ms, N·Ta) for N
-  // waiting + in-progress pairs, Rc sends.
-  TimeDelta min_check_rto = TimeDelta::Millis(500);
-  int check_rc = 7;
+  // RFC 8445 §14.3: each check's RTO is MAX(rto, Ta·N) for N waiting +
+  // in-progress pairs, then RFC 8489 §6.2.1: doubled after each send (up to
+  // max_rto), Rc sends, failure Rm·RTO after the last. The RFC defaults fail
+  // an unanswered pair after 39.5 s; a product wanting faster failure caps
+  // max_rto and lowers rm (RFC 8445 §14.3 allows other mechanisms, never an
+  // RTO below 500 ms).
+  stun::RetransmitConfig check_retransmit;
+  // Binding requests to STUN servers while gathering: RTO = MAX(rto, Ta·
+  // number of servers) (RFC 8445 §14.3), then RFC 8489 §6.2.1 as above; a
+  // dead server delays gathering-complete by 39.5 s with the defaults.
+  stun::RetransmitConfig gather_retransmit;
   // RFC 8445 §6.1.2.5: at most this many pairs in a check list (100).
   int max_pairs = 100;
   // RFC 7675 §5.1: consent checks every ~5 s, randomised to 0.8..1.2 of it;

@@ -9,6 +9,7 @@
 //      └── bob-side:   bob (10.0.0.2),   or nat-b (203.0.113.2) ── bob (192.168.2.10)
 #include "stack/ice/ice_agent.h"
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -45,6 +46,18 @@ simnet::LinkParams Delay(int ms) {
 
 const SocketAddress kStun = Addr("198.51.100.1:3478");
 const SocketAddress kTurn = Addr("198.51.100.2:3478");
+
+// The agent's default retransmission of connectivity checks and of Binding
+// requests to STUN servers (IceAgentConfig::check_retransmit and
+// gather_retransmit) is RFC 8489 §6.2.1 with its defaults: RTO 500 ms (RFC
+// 8445 §14.3: MAX(500 ms, Ta·N); Ta·N stays below 500 ms in these tests),
+// doubled after each send, Rc = 7 sends (at 0, 0.5, 1.5, 3.5, 7.5, 15.5 and
+// 31.5 s), and failure Rm = 16 RTOs after the last: an unanswered
+// transaction fails 39.5 s after its first send.
+constexpr TimeDelta kTransactionTimeout = TimeDelta::Millis(39500);
+constexpr int kTransmissions = 7;  // Rc
+// How late after that the outcome may show: pacing (Ta), signalling, RTTs.
+constexpr TimeDelta kTimingSlack = TimeDelta::Millis(1500);
 
 struct World {
   enum class Path { kDirect, kNat };
@@ -104,6 +117,19 @@ struct World {
   }
 
   void Run(TimeDelta d) { net.RunFor(d); }
+  void RunUntil(Timestamp t) { net.RunUntil(t); }
+  // Runs in 1 ms steps until `done` returns true (checked after each step)
+  // or `limit` passes; returns whether it did. All delays in these tests are
+  // whole milliseconds, so the time at which `done` first sees a change is
+  // exactly when it happened.
+  bool RunUntil(const std::function<bool()>& done, TimeDelta limit) {
+    const Timestamp end = net.now() + limit;
+    while (net.now() < end) {
+      Run(TimeDelta::Millis(1));
+      if (done()) return true;
+    }
+    return false;
+  }
 
   simnet::Network net;
   simnet::Router* internet;
@@ -156,6 +182,7 @@ struct Side {
   std::vector<std::string> received;
   std::optional<CandidatePairInfo> selected;
   bool gathering_complete = false;
+  std::optional<Timestamp> gathering_complete_at;
   int selected_changes = 0;
 
   void Create(IceAgentConfig config) {
@@ -171,6 +198,7 @@ struct Side {
     };
     cb.on_gathering_complete = [this] {
       gathering_complete = true;
+      gathering_complete_at = host->env().Now();
       if (signal && !hold) Deliver([](Side* to) { to->agent->AddRemoteEndOfCandidates(); });
     };
     cb.on_state = [this](IceConnectionState s) { states.emplace_back(s, host->env().Now()); };
@@ -277,6 +305,21 @@ IceAgentConfig Config(IceRole role) {
   return c;
 }
 
+// Notes when an agent last started a check (a first transmission, not a
+// retransmission): nothing can time out before that check has.
+struct LastCheck {
+  explicit LastCheck(const IceAgent& a) : agent(a) {}
+  // Call after every step of the simulation.
+  void Update(Timestamp now) {
+    if (agent.stats().checks_sent == seen) return;
+    seen = agent.stats().checks_sent;
+    at = now;
+  }
+  const IceAgent& agent;
+  uint64_t seen = 0;
+  std::optional<Timestamp> at;
+};
+
 TEST(IceAgentTest, ToStrings) {
   EXPECT_EQ(ToString(IceRole::kControlling), "controlling");
   EXPECT_EQ(ToString(IceConnectionState::kDisconnected), "disconnected");
@@ -336,6 +379,7 @@ TEST(IceAgentTest, SrflxThroughTwoEndpointIndependentNats) {
   a.servers = {StunServer()};
   b.servers = {StunServer()};
   Call call(w, a, b);
+  const Timestamp start = w.net.now();
   call.Start();
   ASSERT_TRUE(call.RunUntilConnected(TimeDelta::Seconds(10)));
   // Each side has a host and a server-reflexive candidate.
@@ -353,9 +397,17 @@ TEST(IceAgentTest, SrflxThroughTwoEndpointIndependentNats) {
   w.Run(TimeDelta::Millis(100));
   ASSERT_EQ(call.bob.received.size(), 1u);
   EXPECT_EQ(call.bob.received[0], "through the nats");
-  w.Run(TimeDelta::Seconds(15));
-  EXPECT_EQ(call.alice.agent->state(), IceConnectionState::kCompleted);
-  EXPECT_EQ(call.bob.agent->state(), IceConnectionState::kCompleted);
+  // Connected, not yet completed: the host pair to the peer's private
+  // address has a higher priority and is still being checked. Nothing
+  // answers it, so it fails when its check times out (RFC 8489 §6.2.1:
+  // 39.5 s after the first send); then both sides complete.
+  EXPECT_EQ(call.alice.agent->state(), IceConnectionState::kConnected) << call.alice.Dump();
+  EXPECT_EQ(call.bob.agent->state(), IceConnectionState::kConnected) << call.bob.Dump();
+  w.RunUntil(start + kTransactionTimeout + TimeDelta::Seconds(5));
+  EXPECT_EQ(call.alice.agent->state(), IceConnectionState::kCompleted) << call.alice.Dump();
+  EXPECT_EQ(call.bob.agent->state(), IceConnectionState::kCompleted) << call.bob.Dump();
+  EXPECT_EQ(call.alice.agent->pairs()[0].state, CandidatePairState::kFailed) << call.alice.Dump();
+  EXPECT_EQ(call.alice.selected_changes, 1);
 }
 
 TEST(IceAgentTest, RoleConflictBothControllingResolves) {
@@ -609,17 +661,33 @@ TEST(IceAgentTest, TrickleWithEndOfCandidates) {
   a.servers = {StunServer()};
   b.servers = {StunServer()};
   Call call(w, a, b);
-  call.alice.signalling_delay = TimeDelta::Millis(150);
-  call.bob.signalling_delay = TimeDelta::Millis(150);
+  const TimeDelta signalling = TimeDelta::Millis(150);
+  call.alice.signalling_delay = signalling;
+  call.bob.signalling_delay = signalling;
+  const Timestamp start = w.net.now();
   call.Start();
   ASSERT_TRUE(call.RunUntilConnected(TimeDelta::Seconds(10)));
-  // Completed once the pairs that could beat the selected one are done: the
-  // host-to-host pair across the two private networks fails after ~10 s.
-  w.Run(TimeDelta::Seconds(12));
+  // Both gathered and both sent end-of-candidates, yet only connected: the
+  // host-to-host pair across the two private networks outranks the
+  // selected one and is still in progress.
+  w.Run(TimeDelta::Seconds(1));
   EXPECT_TRUE(call.alice.gathering_complete);
+  EXPECT_TRUE(call.bob.gathering_complete);
   EXPECT_EQ(call.alice.agent->gathering_state(), IceGatheringState::kComplete);
-  EXPECT_EQ(call.alice.agent->state(), IceConnectionState::kCompleted) << call.alice.Dump();
-  EXPECT_EQ(call.bob.agent->state(), IceConnectionState::kCompleted) << call.bob.Dump();
+  EXPECT_EQ(call.alice.agent->state(), IceConnectionState::kConnected) << call.alice.Dump();
+  EXPECT_EQ(call.bob.agent->state(), IceConnectionState::kConnected) << call.bob.Dump();
+  // Completed once the pairs that could beat the selected one are done:
+  // that host pair's check, first sent once the credentials and candidates
+  // arrived (150 ms), fails 39.5 s later (RFC 8489 §6.2.1; RTO 500 ms, RFC
+  // 8445 §14.3).
+  w.RunUntil(start + kTransactionTimeout + kTimingSlack);
+  for (const Side* side : {&call.alice, &call.bob}) {
+    EXPECT_EQ(side->agent->state(), IceConnectionState::kCompleted) << side->Dump();
+    const std::optional<Timestamp> completed = side->FirstTime(IceConnectionState::kCompleted);
+    ASSERT_TRUE(completed.has_value()) << side->Dump();
+    EXPECT_GE(*completed - start, signalling + kTransactionTimeout)
+        << side->name << " completed at " << (*completed - start).ToString();
+  }
   // RFC 8838 §14: candidates after end-of-candidates are ignored.
   Candidate late = call.alice.candidates[0];
   late.address = Addr("192.0.2.9:1234");
@@ -671,14 +739,36 @@ TEST(IceAgentTest, FailsWhenNothingWorksAfterEndOfCandidates) {
   Call call(w, Config(IceRole::kControlling), Config(IceRole::kControlled));
   // Signalling does not use the network, so candidates still arrive.
   call.Start();
-  w.Run(TimeDelta::Seconds(20));
-  EXPECT_EQ(call.alice.agent->state(), IceConnectionState::kFailed);
+  const IceAgent& alice = *call.alice.agent;
+  LastCheck last_check(alice);
+  ASSERT_TRUE(w.RunUntil(
+      [&] {
+        last_check.Update(w.net.now());
+        return alice.state() == IceConnectionState::kFailed;
+      },
+      kTransactionTimeout + TimeDelta::Seconds(10)))
+      << call.alice.Dump();
+  ASSERT_TRUE(last_check.at.has_value());
   auto failed = call.alice.FirstTime(IceConnectionState::kFailed);
   ASSERT_TRUE(failed.has_value());
-  EXPECT_LT(*failed - Timestamp::Zero(), TimeDelta::Seconds(12));
-  for (const CandidatePairInfo& p : call.alice.agent->pairs()) {
+  EXPECT_FALSE(call.alice.Reached(IceConnectionState::kConnected));
+  // The peer sent end-of-candidates, so failed as soon as the last pair
+  // failed (RFC 8838 §8): when the last check timed out, 39.5 s after its
+  // first send (RFC 8489 §6.2.1 defaults; RTO 500 ms, RFC 8445 §14.3), not
+  // before.
+  const TimeDelta after_last_check = *failed - *last_check.at;
+  EXPECT_GE(after_last_check, kTransactionTimeout) << after_last_check.ToString();
+  EXPECT_LE(after_last_check, kTransactionTimeout + kTimingSlack) << after_last_check.ToString();
+  // Each check went out Rc = 7 times.
+  EXPECT_GE(alice.stats().checks_sent, 1u);
+  EXPECT_EQ(alice.stats().check_retransmissions, (kTransmissions - 1) * alice.stats().checks_sent);
+  ASSERT_FALSE(alice.pairs().empty());
+  for (const CandidatePairInfo& p : alice.pairs()) {
     EXPECT_EQ(p.state, CandidatePairState::kFailed);
   }
+  // Bob, whose link is down, fails the same way.
+  w.Run(kTimingSlack);
+  EXPECT_EQ(call.bob.agent->state(), IceConnectionState::kFailed) << call.bob.Dump();
 }
 
 TEST(IceAgentTest, FailsAfterCheckingTimeoutWithoutEndOfCandidates) {
@@ -693,10 +783,42 @@ TEST(IceAgentTest, FailsAfterCheckingTimeoutWithoutEndOfCandidates) {
   c.priority = 2130706431;
   c.address = Addr("10.0.0.2:49152");
   ASSERT_TRUE(call.alice.agent->AddRemoteCandidate(c).ok());
-  w.Run(TimeDelta::Seconds(30));
-  EXPECT_EQ(call.alice.agent->state(), IceConnectionState::kChecking);
-  w.Run(TimeDelta::Seconds(15));
-  EXPECT_EQ(call.alice.agent->state(), IceConnectionState::kFailed);
+  const IceAgent& alice = *call.alice.agent;
+  // The pair fails when its check times out, 39.5 s after the first send
+  // (RFC 8489 §6.2.1 defaults; RTO 500 ms, RFC 8445 §14.3).
+  LastCheck last_check(alice);
+  auto all_failed = [&] {
+    std::vector<CandidatePairInfo> pairs = alice.pairs();
+    for (const CandidatePairInfo& p : pairs) {
+      if (p.state != CandidatePairState::kFailed) return false;
+    }
+    return !pairs.empty();
+  };
+  ASSERT_TRUE(w.RunUntil(
+      [&] {
+        last_check.Update(w.net.now());
+        return all_failed();
+      },
+      kTransactionTimeout + TimeDelta::Seconds(10)))
+      << call.alice.Dump();
+  const Timestamp pairs_failed = w.net.now();
+  ASSERT_TRUE(last_check.at.has_value());
+  const TimeDelta after_last_check = pairs_failed - *last_check.at;
+  EXPECT_GE(after_last_check, kTransactionTimeout) << after_last_check.ToString();
+  EXPECT_LE(after_last_check, kTransactionTimeout + kTimingSlack) << after_last_check.ToString();
+  // Without end-of-candidates more could still come: checking until
+  // `checking_timeout` of nothing to check and nothing valid, then failed.
+  EXPECT_EQ(alice.state(), IceConnectionState::kChecking);
+  const TimeDelta checking_timeout = IceAgentConfig().checking_timeout;
+  w.RunUntil(pairs_failed + checking_timeout - TimeDelta::Millis(1));
+  EXPECT_EQ(alice.state(), IceConnectionState::kChecking);
+  w.Run(TimeDelta::Seconds(1));
+  EXPECT_EQ(alice.state(), IceConnectionState::kFailed);
+  auto failed = call.alice.FirstTime(IceConnectionState::kFailed);
+  ASSERT_TRUE(failed.has_value());
+  EXPECT_GE(*failed - pairs_failed, checking_timeout) << (*failed - pairs_failed).ToString();
+  EXPECT_LE(*failed - pairs_failed, checking_timeout + TimeDelta::Millis(100))
+      << (*failed - pairs_failed).ToString();
 }
 
 TEST(IceAgentTest, RelayOnlyPolicyUsesTurn) {
@@ -743,6 +865,7 @@ TEST(IceAgentTest, SymmetricNatsNeedTheRelay) {
   a.servers = {StunServer(), TurnServer("alice")};
   b.servers = {StunServer()};
   Call call(w, a, b);
+  const Timestamp start = w.net.now();
   call.Start();
   ASSERT_TRUE(call.RunUntilConnected(TimeDelta::Seconds(20)));
   ASSERT_TRUE(call.alice.selected.has_value());
@@ -750,8 +873,16 @@ TEST(IceAgentTest, SymmetricNatsNeedTheRelay) {
   ASSERT_TRUE(call.bob.agent->Send(Bytes("hi")).ok());
   w.Run(TimeDelta::Millis(200));
   ASSERT_EQ(call.alice.received.size(), 1u);
-  w.Run(TimeDelta::Seconds(20));
-  EXPECT_EQ(call.alice.agent->state(), IceConnectionState::kCompleted);
+  // Connected through the relay; completed only once the pairs that
+  // outrank the relayed one are done. Nothing answers those, so each fails
+  // when its check times out, 39.5 s after its first send (RFC 8489
+  // §6.2.1).
+  EXPECT_EQ(call.alice.agent->state(), IceConnectionState::kConnected) << call.alice.Dump();
+  w.RunUntil(start + kTransactionTimeout + TimeDelta::Seconds(5));
+  EXPECT_EQ(call.alice.agent->state(), IceConnectionState::kCompleted) << call.alice.Dump();
+  EXPECT_EQ(call.bob.agent->state(), IceConnectionState::kCompleted) << call.bob.Dump();
+  ASSERT_TRUE(call.alice.selected.has_value());
+  EXPECT_EQ(call.alice.selected->local.type, CandidateType::kRelayed);
 }
 
 TEST(IceAgentTest, SameSeedSameRun) {
@@ -920,13 +1051,29 @@ TEST(IceAgentTest, UnreachableStunServerOnlyDelaysGatheringComplete) {
   dead.address = Addr("198.51.100.99:3478");
   a.servers = {dead};
   Call call(w, a, Config(IceRole::kControlled));
+  const Timestamp start = w.net.now();
   call.Start();
   ASSERT_TRUE(call.RunUntilConnected(TimeDelta::Seconds(2)));
   EXPECT_EQ(call.alice.agent->gathering_state(), IceGatheringState::kGathering);
   EXPECT_EQ(call.alice.agent->state(), IceConnectionState::kConnected);
-  w.Run(TimeDelta::Seconds(10));
+  // The Binding request goes out when gathering starts and is retransmitted
+  // per RFC 8489 §6.2.1 (RTO MAX(500 ms, Ta·1 server) = 500 ms, RFC 8445
+  // §14.3) until it times out 39.5 s later: only then is gathering
+  // complete. The connection works all along.
+  ASSERT_TRUE(w.RunUntil([&] { return call.alice.gathering_complete; },
+                         kTransactionTimeout + TimeDelta::Seconds(10)));
+  ASSERT_TRUE(call.alice.gathering_complete_at.has_value());
+  const TimeDelta took = *call.alice.gathering_complete_at - start;
+  EXPECT_GE(took, kTransactionTimeout) << took.ToString();
+  EXPECT_LE(took, kTransactionTimeout + kTimingSlack) << took.ToString();
   EXPECT_EQ(call.alice.agent->gathering_state(), IceGatheringState::kComplete);
+  // The peer's end-of-candidates came long ago: completed right away.
   EXPECT_EQ(call.alice.agent->state(), IceConnectionState::kCompleted);
+  auto completed = call.alice.FirstTime(IceConnectionState::kCompleted);
+  ASSERT_TRUE(completed.has_value());
+  EXPECT_EQ(*completed, *call.alice.gathering_complete_at)
+      << (*completed - *call.alice.gathering_complete_at).ToString();
+  EXPECT_FALSE(call.alice.Reached(IceConnectionState::kDisconnected));
   EXPECT_EQ(call.alice.candidates.size(), 1u);
 }
 
@@ -955,6 +1102,7 @@ TEST(IceAgentTest, NatCombinationsConnectDirectlyOrThroughTheRelay) {
         if (turn) a.servers.push_back(TurnServer("alice"));
         b.servers = {StunServer()};
         Call call(w, a, b);
+        const Timestamp start = w.net.now();
         call.Start();
         const std::string what = std::string(simnet::ToString(m)) + "/" + simnet::ToString(f) +
                                  (turn ? " with TURN" : "");
@@ -963,7 +1111,11 @@ TEST(IceAgentTest, NatCombinationsConnectDirectlyOrThroughTheRelay) {
         const bool connected = call.RunUntilConnected(TimeDelta::Seconds(5));
         EXPECT_EQ(connected, direct || turn) << what << "\n"
                                              << call.alice.Dump() << call.bob.Dump();
-        w.Run(TimeDelta::Seconds(25));
+        // Completed once every pair that outranks the selected one is done,
+        // failed once every pair is. Pairs that never get an answer fail when
+        // their checks time out, 39.5 s after the first send (RFC 8489
+        // §6.2.1).
+        w.RunUntil(start + kTransactionTimeout + TimeDelta::Seconds(5));
         if (direct || turn) {
           EXPECT_EQ(call.alice.agent->state(), IceConnectionState::kCompleted) << what;
           EXPECT_EQ(call.bob.agent->state(), IceConnectionState::kCompleted) << what;
