@@ -300,6 +300,8 @@ class IceAgent::Impl {
     bool nominate_on_success = false;  // controlled: USE-CANDIDATE came first
     bool nomination_queued = false;    // controlling: in the triggered queue
     bool nominating = false;           // controlling: USE-CANDIDATE in flight
+    Timestamp nomination_sent_at;      // first transmission of that check
+    Timestamp last_success;            // last successful check on this pair
     bool in_triggered_queue = false;
     std::vector<TransactionId> transactions;  // checks in flight
     TimeDelta rtt;
@@ -1520,7 +1522,10 @@ bool IceAgent::Impl::StartCheck(Pair* pair, bool use_candidate) {
   // (in principle) produce a synchronous response.
   pair->transactions.push_back(tid);
   if (pair->state != CandidatePairState::kSucceeded) pair->state = CandidatePairState::kInProgress;
-  if (use_candidate) pair->nominating = true;
+  if (use_candidate) {
+    pair->nominating = true;
+    pair->nomination_sent_at = env_.Now();
+  }
   auto started = pair->base->checks->Start(
       std::move(bytes), pair->remote.address, rc, Key(remote_creds_->pwd),
       [this, id, tid, use_candidate, sent_role,
@@ -1576,7 +1581,18 @@ void IceAgent::Impl::OnCheckResult(uint64_t pair_id, TransactionId tid, bool use
   if (!result.ok()) {
     if (absl::IsCancelled(result.status())) return;
     // Timed out (RFC 8445 §7.2.5.2.3 / RFC 8489 §6.2.1).
-    if (use_candidate) {
+    if (use_candidate && pair->nominated) {
+      // A later nomination of this pair already succeeded.
+    } else if (use_candidate && pair->valid && pair->last_success > pair->nomination_sent_at) {
+      // Loss ate every answer to the nomination, yet another check on the
+      // pair succeeded meanwhile: the path works, so nominate again rather
+      // than fail it (under heavy loss the one-transaction rule of
+      // RFC 8445 §7.2.5.2.3 would give up on a working pair).
+      pair->nominating = false;
+      ++stats_.nomination_retries;
+      MaybeNominate();
+      Kick();
+    } else if (use_candidate) {
       // The nomination went unanswered: the pair cannot be relied on.
       PairFailed(pair);
     } else if (pair->transactions.empty() && pair->state != CandidatePairState::kSucceeded &&
@@ -1661,6 +1677,7 @@ void IceAgent::Impl::OnCheckResult(uint64_t pair_id, TransactionId tid, bool use
   pair->state = CandidatePairState::kSucceeded;
   pair->valid = true;
   pair->rtt = result->rtt;
+  pair->last_success = env_.Now();
   if (!first_valid_at_.has_value()) first_valid_at_ = env_.Now();
   if (newly_valid) UnfreezeFoundation(pair->foundation);
   if (pair == selected_ && !consent_expired_) {
@@ -1673,6 +1690,13 @@ void IceAgent::Impl::OnCheckResult(uint64_t pair_id, TransactionId tid, bool use
   if (use_candidate) {
     pair->nominating = false;
     if (role_ == IceRole::kControlling) OnNominated(pair);  // §7.2.5.3.4
+  } else if (pair->nominating && role_ == IceRole::kControlling) {
+    // A plain check on this pair got through while the nomination is still
+    // unanswered: loss is eating its answers, and its retransmissions drift
+    // ever further apart (RFC 8489 §6.2.1). Nominate again now; the first
+    // nomination still counts if an answer to it turns up.
+    pair->nominating = false;
+    ++stats_.nomination_retries;
   }
   if (role_ == IceRole::kControlled && pair->nominate_on_success) {
     pair->nominate_on_success = false;

@@ -143,7 +143,8 @@ struct IceAgentStats {
   uint64_t unknown_source = 0;       // non-STUN data from no valid pair
   uint64_t consent_checks_sent = 0;
   uint64_t consent_expired = 0;
-  uint64_t keepalives_sent = 0;  // Binding indications (RFC 8445 §11)
+  uint64_t keepalives_sent = 0;     // Binding indications (RFC 8445 §11)
+  uint64_t nomination_retries = 0;  // nominations re-sent after loss (see .cc)
   uint64_t selected_pair_changes = 0;
   uint64_t ice_restarts = 0;
   uint64_t remote_candidates_rejected = 0;
