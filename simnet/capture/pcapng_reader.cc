@@ -10,10 +10,7 @@
 namespace rtcsim::simnet {
 namespace {
 
-constexpr uint16_t kOptEndOfOpt = 0;
-constexpr uint16_t kOptComment = 1;
-constexpr uint16_t kIfName = 2;
-constexpr uint16_t kIfTsresol = 9;
+using Opt = PcapngWriter;
 
 uint16_t Le16(const uint8_t* p) { return static_cast<uint16_t>(p[0] | (p[1] << 8)); }
 uint32_t Le32(const uint8_t* p) {
@@ -43,7 +40,7 @@ absl::Status ForEachOption(absl::Span<const uint8_t> body, size_t start, size_t 
     const uint16_t code = Le16(&body[pos]);
     const uint16_t length = Le16(&body[pos + 2]);
     pos += 4;
-    if (code == kOptEndOfOpt) return absl::OkStatus();
+    if (code == Opt::kOptEndOfOpt) return absl::OkStatus();
     const size_t padded = (size_t{length} + 3) & ~size_t{3};
     if (padded > body.size() - pos) {
       return BlockError(block_offset, absl::StrCat("option ", code, " of ", length,
@@ -126,9 +123,9 @@ absl::StatusOr<std::vector<CapturedDatagram>> ReadPcapng(absl::Span<const uint8_
       }
       Interface iface;
       absl::Status s = ForEachOption(body, 8, offset, [&](uint16_t code, auto value) {
-        if (code == kIfName) {
+        if (code == Opt::kIfName) {
           iface.name.assign(value.begin(), value.end());
-        } else if (code == kIfTsresol && value.size() == 1) {
+        } else if (code == Opt::kIfTsresol && value.size() == 1) {
           // Only power-of-ten resolutions from 10^0 to 10^9 are supported.
           const uint8_t r = value[0];
           if (r & 0x80 || r > 9) {
@@ -166,7 +163,7 @@ absl::StatusOr<std::vector<CapturedDatagram>> ReadPcapng(absl::Span<const uint8_
       const size_t options_start = 20 + ((size_t{captured} + 3) & ~size_t{3});
       if (options_start < body.size()) {
         s = ForEachOption(body, options_start, offset, [&](uint16_t code, auto value) {
-          if (code == kOptComment) d.comment.assign(value.begin(), value.end());
+          if (code == Opt::kOptComment) d.comment.assign(value.begin(), value.end());
         });
         if (!s.ok()) return s;
       }

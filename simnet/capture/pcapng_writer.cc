@@ -11,12 +11,7 @@
 namespace rtcsim::simnet {
 namespace {
 
-// pcapng option codes.
-constexpr uint16_t kOptEndOfOpt = 0;
-constexpr uint16_t kOptComment = 1;
-constexpr uint16_t kShbUserAppl = 4;
-constexpr uint16_t kIfName = 2;
-constexpr uint16_t kIfTsresol = 9;
+using Opt = PcapngWriter;  // option codes live in the header, shared with the reader
 
 constexpr absl::string_view kUserAppl = "rtcsim";
 
@@ -70,8 +65,8 @@ PcapngWriter::PcapngWriter() {
   PutLe16(p + 14, 0);           // Minor version.
   PutLe32(p + 16, 0xFFFFFFFF);  // Section length: -1, unspecified.
   PutLe32(p + 20, 0xFFFFFFFF);
-  uint8_t* o = PutOption(p + 24, kShbUserAppl, kUserAppl);
-  o = PutOption(o, kOptEndOfOpt, {});
+  uint8_t* o = PutOption(p + 24, Opt::kShbUserAppl, kUserAppl);
+  o = PutOption(o, Opt::kOptEndOfOpt, {});
   PutLe32(o, static_cast<uint32_t>(size));
 }
 
@@ -92,10 +87,10 @@ int PcapngWriter::AddInterface(absl::string_view name) {
   PutLe16(p + 10, 0);  // Reserved.
   PutLe32(p + 12, 0);  // Snap length: 0, no limit.
   uint8_t* o = p + 16;
-  if (!name.empty()) o = PutOption(o, kIfName, name);
+  if (!name.empty()) o = PutOption(o, Opt::kIfName, name);
   const char tsresol = 9;  // 10^-9 s: nanoseconds.
-  o = PutOption(o, kIfTsresol, absl::string_view(&tsresol, 1));
-  o = PutOption(o, kOptEndOfOpt, {});
+  o = PutOption(o, Opt::kIfTsresol, absl::string_view(&tsresol, 1));
+  o = PutOption(o, Opt::kOptEndOfOpt, {});
   PutLe32(o, static_cast<uint32_t>(size));
   return interface_count_++;
 }
@@ -184,8 +179,8 @@ absl::Status PcapngWriter::WriteUdp(int interface_id, Timestamp t, const SocketA
 
   uint8_t* o = ip + Pad4(packet_length);
   if (!comment.empty()) {
-    o = PutOption(o, kOptComment, comment);
-    o = PutOption(o, kOptEndOfOpt, {});
+    o = PutOption(o, Opt::kOptComment, comment);
+    o = PutOption(o, Opt::kOptEndOfOpt, {});
   }
   PutLe32(o, static_cast<uint32_t>(block_size));
   ++packet_count_;

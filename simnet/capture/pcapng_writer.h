@@ -44,6 +44,12 @@ class PcapngWriter {
   static constexpr uint32_t kInterfaceDescriptionBlock = 0x00000001;
   static constexpr uint32_t kEnhancedPacketBlock = 0x00000006;
   static constexpr uint32_t kByteOrderMagic = 0x1A2B3C4D;
+  // Option codes.
+  static constexpr uint16_t kOptEndOfOpt = 0;
+  static constexpr uint16_t kOptComment = 1;
+  static constexpr uint16_t kIfName = 2;
+  static constexpr uint16_t kShbUserAppl = 4;
+  static constexpr uint16_t kIfTsresol = 9;
   // Largest UDP payloads that fit the 16-bit length fields (no jumbograms).
   static constexpr size_t kMaxUdpPayloadV4 = 65535 - 20 - 8;
   static constexpr size_t kMaxUdpPayloadV6 = 65535 - 8;
