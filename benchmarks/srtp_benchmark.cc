@@ -28,15 +28,19 @@
 //   AES-128-GCM with a 12-octet IV and a 16-octet tag, on the same packet
 //   layouts (RFC 3711 §3.1/§3.4, RFC 7714 §7/§9) with the same IV
 //   formation, but no key derivation, replay window or rollover tracking.
-//   HMAC uses precomputed ipad/opad SHA-1 states, the fastest way OpenSSL
-//   3.0 offers (stack/srtp/openssl_crypto.cc explains why).
+//   Each primitive is driven the fastest way found for OpenSSL 3.0, which
+//   is also how stack/srtp/openssl_crypto.cc drives it (see the comments
+//   there): CTR as ECB over counter blocks, HMAC from precomputed ipad/opad
+//   SHA-1 states, the GCM tag through get/set_params.
 //
 // items_per_second is packets per CPU second.
 #define OPENSSL_SUPPRESS_DEPRECATED 1  // SHA1_*: see above.
 
 #include <benchmark/benchmark.h>
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/params.h>
 #include <openssl/sha.h>
 #include <srtp2/srtp.h>
 
@@ -199,7 +203,8 @@ class RawSrtp {
     for (int i = 0; i < 14; ++i) salt_[i] = static_cast<uint8_t>(0x90 + i);
     salt_[14] = salt_[15] = 0;
     if (suite == Suite::kAesCm) {
-      EVP_EncryptInit_ex2(ctx_, EVP_aes_128_ctr(), key, nullptr, nullptr);
+      EVP_EncryptInit_ex2(ctx_, EVP_aes_128_ecb(), key, nullptr, nullptr);
+      EVP_CIPHER_CTX_set_padding(ctx_, 0);
       uint8_t k0[64] = {};
       for (int i = 0; i < 20; ++i) k0[i] = static_cast<uint8_t>(0x11 * i);
       uint8_t pad[64];
@@ -299,11 +304,29 @@ class RawSrtp {
     for (int i = 0; i < 4; ++i) iv_[8 + i] ^= (roc >> (24 - 8 * i)) & 0xff;
     iv_[12] ^= seq >> 8;
     iv_[13] ^= seq & 0xff;
-    EVP_EncryptInit_ex2(ctx_, nullptr, nullptr, iv_, nullptr);
   }
+  // AES-CTR as AES-ECB over counter blocks, XORed in: OpenSSL 3.0 charges
+  // ~45 ns to re-initialise a CTR context with a new IV
+  // (stack/srtp/openssl_crypto.cc does the same). Packets here are under
+  // 2^16 blocks and start at a zero block counter, so the low 16 bits never
+  // carry.
   void Ctr(uint8_t* data, int n) {
-    int out = 0;
-    EVP_EncryptUpdate(ctx_, data, &out, data, n);
+    alignas(16) uint8_t keystream[2048];
+    const int blocks = (n + 15) / 16;
+    for (int b = 0; b < blocks; ++b) {
+      std::memcpy(keystream + 16 * b, iv_, 14);
+      keystream[16 * b + 14] = static_cast<uint8_t>(b >> 8);
+      keystream[16 * b + 15] = static_cast<uint8_t>(b);
+    }
+    EVP_Cipher(ctx_, keystream, keystream, blocks * 16);
+    for (int i = 0; i + 8 <= n; i += 8) {
+      uint64_t d, k;
+      std::memcpy(&d, data + i, 8);
+      std::memcpy(&k, keystream + i, 8);
+      d ^= k;
+      std::memcpy(data + i, &d, 8);
+    }
+    for (int i = n & ~7; i < n; ++i) data[i] ^= keystream[i];
   }
   void Hmac80(const uint8_t* data, int n, uint8_t* tag, bool with_roc) {
     static constexpr uint8_t kRoc[4] = {0, 0, 0, 0};
@@ -341,7 +364,10 @@ class RawSrtp {
     EVP_EncryptUpdate(ctx_, data, &out, data, n);
     uint8_t unused[16];
     EVP_EncryptFinal_ex(ctx_, unused, &out);
-    EVP_CIPHER_CTX_ctrl(ctx_, EVP_CTRL_AEAD_GET_TAG, 16, tag);
+    // get_params rather than EVP_CIPHER_CTX_ctrl: ~18 ns less.
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag, 16),
+                           OSSL_PARAM_construct_end()};
+    EVP_CIPHER_CTX_get_params(ctx_, params);
   }
   bool GcmDecrypt(const uint8_t* aad, int aad_len, const uint8_t* esrtcp, uint8_t* data, int n,
                   uint8_t* tag) {
@@ -349,7 +375,9 @@ class RawSrtp {
     EVP_DecryptInit_ex2(ctx_, nullptr, nullptr, iv_, nullptr);
     EVP_DecryptUpdate(ctx_, nullptr, &out, aad, aad_len);
     if (esrtcp != nullptr) EVP_DecryptUpdate(ctx_, nullptr, &out, esrtcp, 4);
-    EVP_CIPHER_CTX_ctrl(ctx_, EVP_CTRL_AEAD_SET_TAG, 16, tag);
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag, 16),
+                           OSSL_PARAM_construct_end()};
+    EVP_CIPHER_CTX_set_params(ctx_, params);
     EVP_DecryptUpdate(ctx_, data, &out, data, n);
     uint8_t unused[16];
     return EVP_DecryptFinal_ex(ctx_, unused, &out) == 1;
