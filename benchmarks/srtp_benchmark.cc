@@ -24,7 +24,7 @@
 //   batch of kBatch packets is protected with the timer paused, then
 //   unprotected with it running. The pause costs two CPU-clock reads per
 //   batch, a few ns per packet, and applies to all three columns alike.
-// - raw OpenSSL: EVP AES-128-CTR + HMAC-SHA1 truncated to 80 bits, or EVP
+// - raw OpenSSL: AES-128 counter mode + HMAC-SHA1 truncated to 80 bits, or EVP
 //   AES-128-GCM with a 12-octet IV and a 16-octet tag, on the same packet
 //   layouts (RFC 3711 §3.1/§3.4, RFC 7714 §7/§9) with the same IV
 //   formation, but no key derivation, replay window or rollover tracking.
@@ -397,6 +397,10 @@ class RawSrtp {
 // The benchmarks.
 
 struct Fixture {
+  ~Fixture() {
+    if (pair.tx != nullptr) srtp_dealloc(pair.tx);
+    if (pair.rx != nullptr) srtp_dealloc(pair.rx);
+  }
   Row row;
   Impl impl;
   SrtpPair pair;                 // stock or project

@@ -7,7 +7,7 @@
 // auth types, so InstallOpenSslCrypto() swaps these in:
 //
 //   SRTP_AES_ICM_128 / _192 / _256   AES counter mode (RFC 3711 §4.1.1,
-//                                    RFC 6188) on EVP AES-CTR; also the
+//                                    RFC 6188) on EVP AES; also the
 //                                    key-derivation PRF (RFC 3711 §4.3.3)
 //   SRTP_AES_GCM_128 / _256          AEAD AES-GCM (RFC 7714) on EVP AES-GCM
 //   SRTP_HMAC_SHA1                   HMAC-SHA1 (RFC 2104, RFC 3711 §4.2.1)

@@ -65,7 +65,7 @@ inline std::vector<uint8_t> MakeRtp(uint16_t seq, uint32_t ssrc,
   p[6] = 0x12;
   p[7] = 0x34;
   for (int i = 0; i < 4; ++i) p[8 + i] = (ssrc >> (24 - 8 * i)) & 0xff;
-  std::memcpy(p.data() + 12, payload.data(), payload.size());
+  if (!payload.empty()) std::memcpy(p.data() + 12, payload.data(), payload.size());
   return p;
 }
 
@@ -79,7 +79,7 @@ inline std::vector<uint8_t> MakeRtcp(uint32_t ssrc, const std::vector<uint8_t>& 
   p[2] = (words - 1) >> 8;
   p[3] = (words - 1) & 0xff;
   for (int i = 0; i < 4; ++i) p[4 + i] = (ssrc >> (24 - 8 * i)) & 0xff;
-  std::memcpy(p.data() + 8, extra.data(), extra.size());
+  if (!extra.empty()) std::memcpy(p.data() + 8, extra.data(), extra.size());
   return p;
 }
 inline int RtcpLength(const std::vector<uint8_t>& p) { return 4 * ((p[2] << 8 | p[3]) + 1); }
