@@ -4,14 +4,23 @@
 //
 // - No socket. OpenSSL talks to a custom BIO (a memory BIO with datagram
 //   boundaries): BIO reads return the one datagram being handled; BIO writes
-//   append records to an outgoing datagram, which is handed to the owner's
-//   send function when OpenSSL flushes (end of a flight), when the next
-//   record would not fit the datagram limit, and after every call into
-//   OpenSSL. OpenSSL sizes handshake fragments with BIO_wpending(), so a
-//   flight is packed into as few datagrams as fit (RFC 6347 §4.1.1: several
-//   records per datagram; §4.2.3 fragmentation), each at most
-//   mtu - packet_overhead bytes. SSL_set_mtu with SSL_OP_NO_QUERY_MTU fixes
-//   the limit; OpenSSL never probes.
+//   append records to an outgoing datagram, which goes to the owner's send
+//   function when the next record would not fit the datagram limit, and at
+//   the end of every call into OpenSSL. OpenSSL's own BIO_flush() calls are
+//   ignored: it flushes after every message when retransmitting, which
+//   would send a five-message flight as five datagrams, each lost on its
+//   own. OpenSSL sizes handshake fragments with BIO_wpending(), so a flight
+//   is packed into as few datagrams as fit (RFC 6347 §4.1.1: several records
+//   per datagram; §4.2.3 fragmentation), each at most mtu - packet_overhead
+//   bytes, on first transmission and on retransmission alike.
+//
+// - PMTU back-off (RFC 6347 §4.1.1.1: after repeated unanswered
+//   retransmissions, SHOULD back off to smaller records). SSL_set_mtu fixes
+//   the datagram limit; OpenSSL never probes (it already has an MTU), but
+//   after the second unanswered retransmission it asks the BIO for a
+//   fallback MTU, and we answer 576 - packet_overhead (the IPv4 minimum
+//   reassembly size) when that is smaller, so a misconfigured MTU costs a
+//   few seconds rather than the connection.
 //
 // - Timers from the Env. DTLS_set_timer_cb sets each timeout: initial 1 s,
 //   doubled on every expiry up to 60 s (RFC 6347 §4.2.4.1); OpenSSL resets
@@ -129,6 +138,8 @@ constexpr size_t kMaxPlaintext = 1 << 14;
 // OpenSSL refuses link MTUs below 256 (dtls1_min_mtu).
 constexpr int kMinDatagram = 256;
 constexpr size_t kMaxEarlyPackets = 16;
+// The IPv4 minimum reassembly size (RFC 791), used for the back-off.
+constexpr int kFallbackPathMtu = 576;
 // Fingerprint hashes in the order we prefer them when the peer signals
 // several (RFC 8122 §5.1: use the most preferred one offered).
 constexpr const char* kHashPreference[] = {"sha-256", "sha-384", "sha-512", "sha-224", "sha-1"};
@@ -228,6 +239,8 @@ class DtlsTransport::Impl {
   Callbacks callbacks_;
   Random random_;
   const size_t max_datagram_;
+  // The packing limit: max_datagram_, or the fallback after a back-off.
+  size_t datagram_limit_ = max_datagram_;
 
   SSL_CTX* ctx_ = nullptr;
   SSL* ssl_ = nullptr;
@@ -289,7 +302,7 @@ int DtlsTransport::Impl::BioWrite(BIO* bio, const char* data, int size) {
   // OpenSSL accounts for what is pending when it sizes handshake fragments,
   // but not for the AEAD expansion of encrypted records; a record that does
   // not fit starts the next datagram.
-  if (!self->outbound_.empty() && self->outbound_.size() + size > self->max_datagram_) {
+  if (!self->outbound_.empty() && self->outbound_.size() + size > self->datagram_limit_) {
     self->EmitPending();
   }
   self->outbound_.insert(self->outbound_.end(), data, data + size);
@@ -316,15 +329,24 @@ long DtlsTransport::Impl::BioCtrl(BIO* bio, int cmd, long /*num*/, void* /*ptr*/
   if (self == nullptr) return 0;
   switch (cmd) {
     case BIO_CTRL_FLUSH:
-      self->EmitPending();
-      return 1;
+      return 1;  // see "No socket" above: we emit after each call
+
     case BIO_CTRL_WPENDING:
       return static_cast<long>(self->outbound_.size());
     case BIO_CTRL_PENDING:
       return self->inbound_ready_ ? static_cast<long>(self->inbound_.size()) : 0;
     case BIO_CTRL_DGRAM_QUERY_MTU:
-    case BIO_CTRL_DGRAM_GET_FALLBACK_MTU:
       return static_cast<long>(self->max_datagram_);
+    case BIO_CTRL_DGRAM_GET_FALLBACK_MTU: {
+      // See "PMTU back-off" above. OpenSSL adopts it only if smaller.
+      const size_t fallback = static_cast<size_t>(
+          std::max(kMinDatagram, kFallbackPathMtu - self->config_.packet_overhead));
+      if (fallback < self->datagram_limit_) {
+        self->datagram_limit_ = fallback;
+        ++self->stats_.mtu_backoffs;
+      }
+      return static_cast<long>(fallback);
+    }
     case BIO_CTRL_DGRAM_GET_MTU_OVERHEAD:
       return 0;  // max_datagram_ already excludes IP and UDP headers
     default:
@@ -406,7 +428,9 @@ absl::Status DtlsTransport::Impl::Init() {
   if (!ok) {
     return absl::InternalError(absl::StrCat("configuring OpenSSL: ", DrainOpenSslErrors()));
   }
-  SSL_CTX_set_options(ctx_, SSL_OP_NO_QUERY_MTU | SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION);
+  // No SSL_OP_NO_QUERY_MTU: with an MTU set OpenSSL never queries it, and
+  // leaving the option off enables the fallback (see "PMTU back-off").
+  SSL_CTX_set_options(ctx_, SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION);
   SSL_CTX_set_session_cache_mode(ctx_, SSL_SESS_CACHE_OFF);
   SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, VerifyCallback);
   if (config_.key_log) SSL_CTX_set_keylog_callback(ctx_, KeylogCallback);
@@ -427,7 +451,6 @@ absl::Status DtlsTransport::Impl::Init() {
   if (bio == nullptr) return absl::InternalError("BIO_new failed");
   BIO_set_data(bio, this);
   SSL_set_bio(ssl_, bio, bio);  // one reference, owned by ssl_
-  SSL_set_options(ssl_, SSL_OP_NO_QUERY_MTU);
   // Returns the MTU set, or 0 below OpenSSL's minimum.
   if (SSL_set_mtu(ssl_, static_cast<long>(max_datagram_)) <= 0) {
     return absl::InvalidArgumentError(

@@ -122,6 +122,9 @@ struct DtlsTransportStats {
   // The timer fired but OpenSSL's clock said it had not expired (a sign that
   // a simulation binary lacks //simnet/interpose:libc_time_interpose).
   uint64_t early_timer_fires = 0;
+  // Times OpenSSL fell back to a smaller datagram limit after unanswered
+  // retransmissions (RFC 6347 §4.1.1.1).
+  uint64_t mtu_backoffs = 0;
   // From Start() to the end of the handshake, on the Env's clock.
   TimeDelta handshake_duration = TimeDelta::Zero();
 };
