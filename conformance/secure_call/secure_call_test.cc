@@ -6,7 +6,9 @@
 // 7714). The capture of one host is then dissected by the system tshark
 // (Debian package tshark): the DTLS handshake records, their decryption
 // with the transport's NSS key log, and the SRTP packets decoded as RTP
-// with exact counts. The same seed twice gives identical capture bytes.
+// with exact counts. A third party forging A's address gets a replayed, a
+// tampered and a foreign-key packet to B's SrtpSession, which drops and
+// counts each. The same seed twice gives identical capture bytes.
 #include <sys/wait.h>
 
 #include <cstdio>
@@ -123,6 +125,7 @@ class SecureCall {
     core.delay = TimeDelta::Millis(10);
     simnet::LinkParams lan;
     simnet::Router* internet = *net_.AddRouter("internet");
+    internet_ = internet;
     const SocketAddress stun_address(IpAddress::V4(198, 51, 100, 1), kStunPort);
     simnet::Host* server = *net_.AddHost("stun", {stun_address.ip()});
     ASSERT_TRUE(net_.Connect(server, internet, core).ok());
@@ -191,6 +194,7 @@ class SecureCall {
         ASSERT_TRUE(packet.ok()) << packet.status();
         ASSERT_TRUE(peers_[side].srtp->ProtectRtp(*packet).ok());
         ASSERT_TRUE(peers_[side].ice->Send(*packet).ok());
+        sent_[side].push_back(*packet);
         timestamp[side] += 960;  // 20 ms at 48 kHz
       }
       net_.RunFor(kPacketInterval);
@@ -204,6 +208,30 @@ class SecureCall {
     return done();
   }
 
+  // A datagram from a third party on the internet that forges the source
+  // address of `from_side`'s NAT mapping, so it passes the receiver's NAT
+  // filter and ICE's valid-pair check (RFC 8445 §12.1 checks addresses,
+  // which anyone can forge; only SRTP's authentication and replay
+  // protection, RFC 3711 §3.3, stand behind them). It enters the internet
+  // router from the STUN server's side (interface 0), as if routed in.
+  void InjectForged(int from_side, std::vector<uint8_t> payload) {
+    const int to_side = 1 - from_side;
+    const auto seen_by_receiver = peers_[to_side].ice->selected_pair();
+    const auto seen_by_sender = peers_[from_side].ice->selected_pair();
+    ASSERT_TRUE(seen_by_receiver.has_value() && seen_by_sender.has_value());
+    simnet::PacketPool& pool = net_.packets();
+    const simnet::PacketRef ref = pool.Alloc();
+    simnet::Packet& packet = pool[ref];
+    packet = simnet::Packet{};
+    packet.id = net_.NextPacketId();
+    packet.src = seen_by_receiver->remote.address;
+    packet.dst = seen_by_sender->remote.address;
+    packet.payload = std::move(payload);
+    internet_->Receive(/*iface=*/0, ref);
+  }
+
+  // The SRTP packets each side sent, as they went on the wire.
+  const std::vector<std::vector<uint8_t>>& sent(int side) const { return sent_[side]; }
   simnet::Network& net() { return net_; }
   Peer& peer(int side) { return peers_[side]; }
   simnet::Link& access(int side) { return *access_[side]; }
@@ -251,6 +279,8 @@ class SecureCall {
   std::unique_ptr<stun::StunBindingServer> stun_;
   Peer peers_[2];
   simnet::Link* access_[2] = {nullptr, nullptr};
+  simnet::Router* internet_ = nullptr;
+  std::vector<std::vector<uint8_t>> sent_[2];
 };
 
 std::string OutDir() {
@@ -414,6 +444,87 @@ INSTANTIATE_TEST_SUITE_P(Profiles, SecureCallTest,
                                       ? std::string("AesCmSha1_80")
                                       : std::string("AeadAes128Gcm");
                          });
+
+// A third party who can forge A's address replays one of A's SRTP packets,
+// sends a fresh one with a tampered tag, and one made under its own key.
+// All three reach B's SrtpSession through the NAT and ICE (the address is
+// A's) and are dropped there, each with its reason and counter; the call
+// goes on undisturbed.
+TEST_P(SecureCallTest, ForgedReplayedAndTamperedPacketsAreDroppedAndCounted) {
+  const dtls::SrtpProfile profile = GetParam();
+  SecureCall call({.seed = 12, .profile = profile});
+  call.Build();
+  ASSERT_TRUE(call.Connect());
+  call.Talk();
+  Peer& a = call.peer(0);
+  Peer& b = call.peer(1);
+  ExpectAllMedia(b, 0);
+  const uint64_t data_before = b.ice->stats().data_received;
+
+  // 1. A replay of packet 100, byte for byte (RFC 3711 §3.3.2).
+  call.InjectForged(0, call.sent(0)[100]);
+  call.net().RunFor(TimeDelta::Millis(100));
+  EXPECT_EQ(b.srtp->stats().replay_drops, 1u);
+  ASSERT_EQ(b.media_errors.size(), 1u);
+  EXPECT_EQ(b.media_errors.back().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(b.media_errors.back().message(), HasSubstr("replayed packet"));
+
+  // 2. The next packet A would send, one tag bit flipped on the way. The
+  //    index is fresh, so the replay check passes and authentication fails
+  //    (RFC 3711 §3.3 step 5; RFC 7714 §9.2 for GCM).
+  const uint16_t next_seq = static_cast<uint16_t>(kFirstSeq[0] + kPackets);
+  const std::vector<uint8_t> next_payload = PayloadFor(0, kPackets);
+  std::vector<uint8_t> next = *rtp::RtpPacketBuilder()
+                                   .set_payload_type(kPayloadType)
+                                   .set_sequence_number(rtp::SeqNum(next_seq))
+                                   .set_ssrc(kSsrc[0])
+                                   .set_payload(next_payload)
+                                   .Build();
+  ASSERT_TRUE(a.srtp->ProtectRtp(next).ok());
+  std::vector<uint8_t> tampered = next;
+  tampered.back() ^= 0x01;
+  call.InjectForged(0, tampered);
+  call.net().RunFor(TimeDelta::Millis(100));
+  EXPECT_EQ(b.srtp->stats().auth_failures, 1u);
+  ASSERT_EQ(b.media_errors.size(), 2u);
+  EXPECT_EQ(b.media_errors.back().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_THAT(b.media_errors.back().message(),
+              HasSubstr("SRTP authentication failed (srtp_err_status_auth_fail)"));
+
+  // 3. A packet the third party protected under keys of its own.
+  dtls::SrtpKeyingMaterial own = *a.dtls->transport().srtp_keying_material();
+  for (auto* v : {&own.local_key, &own.local_salt}) {
+    for (uint8_t& byte : *v) byte ^= 0x5a;
+  }
+  auto intruder = srtp::SrtpSession::Create(own);
+  ASSERT_TRUE(intruder.ok()) << intruder.status();
+  std::vector<uint8_t> forged = *rtp::RtpPacketBuilder()
+                                     .set_payload_type(kPayloadType)
+                                     .set_sequence_number(rtp::SeqNum(next_seq + 1))
+                                     .set_ssrc(kSsrc[0])
+                                     .set_payload(next_payload)
+                                     .Build();
+  ASSERT_TRUE((*intruder)->ProtectRtp(forged).ok());
+  call.InjectForged(0, forged);
+  call.net().RunFor(TimeDelta::Millis(100));
+  EXPECT_EQ(b.srtp->stats().auth_failures, 2u);
+
+  // All three crossed ICE (same source as A) and died in SRTP.
+  EXPECT_EQ(b.ice->stats().data_received, data_before + 3);
+  EXPECT_EQ(b.media.size(), static_cast<size_t>(kPackets));
+
+  // The genuine packet still gets through: neither forgery moved the
+  // replay window (it is updated only after authentication, RFC 3711 §3.3).
+  ASSERT_TRUE(a.ice->Send(next).ok());
+  call.net().RunFor(TimeDelta::Millis(100));
+  ASSERT_EQ(b.media.size(), static_cast<size_t>(kPackets + 1));
+  EXPECT_EQ(b.media.back().seq, next_seq);
+  EXPECT_EQ(b.media.back().payload, next_payload);
+  EXPECT_EQ(b.srtp->stats().rtp_unprotected, static_cast<uint64_t>(kPackets + 1));
+  EXPECT_EQ(b.srtp->stats().replay_drops, 1u);
+  EXPECT_EQ(b.srtp->stats().auth_failures, 2u);
+  EXPECT_EQ(b.srtp->stats().other_errors, 0u);
+}
 
 // DESIGN.md §4: same seed, same binary, identical capture bytes, on both
 // hosts, certificates, DTLS randoms, ICE credentials and SRTP output
