@@ -18,7 +18,6 @@ inline uint32_t ReadU32(const uint8_t* p) {
 }
 inline uint64_t ReadU64(const uint8_t* p) { return (uint64_t{ReadU32(p)} << 32) | ReadU32(p + 4); }
 
-inline void AppendU8(std::vector<uint8_t>& out, uint8_t v) { out.push_back(v); }
 inline void AppendU16(std::vector<uint8_t>& out, uint16_t v) {
   out.push_back(static_cast<uint8_t>(v >> 8));
   out.push_back(static_cast<uint8_t>(v));
@@ -35,10 +34,6 @@ inline void AppendU32(std::vector<uint8_t>& out, uint32_t v) {
 inline void AppendU64(std::vector<uint8_t>& out, uint64_t v) {
   AppendU32(out, static_cast<uint32_t>(v >> 32));
   AppendU32(out, static_cast<uint32_t>(v));
-}
-inline void PutU16(uint8_t* p, uint16_t v) {
-  p[0] = static_cast<uint8_t>(v >> 8);
-  p[1] = static_cast<uint8_t>(v);
 }
 
 }  // namespace rtcsim::rtp::internal

@@ -73,7 +73,7 @@ class RtcpPacketView {
   // Where this packet starts in the compound packet, for error messages.
   size_t offset() const { return offset_; }
 
-  std::string ToString() const;  // "RTPFB fmt=1 len=12 @16"
+  std::string ToString() const;  // "RTPFB count=1 len=16 @60"
 
  private:
   friend class RtcpCompoundView;
@@ -102,7 +102,7 @@ class RtcpCompoundView {
   // packet is padded.
   bool IsRfc3550Compound() const;
 
-  std::string ToString() const;  // "RTCP[SR rc=1 len=52 @0, SDES ...]"
+  std::string ToString() const;  // "RTCP[SR count=1 len=52 @0, SDES count=1 len=20 @52]"
 
  private:
   absl::Span<const uint8_t> data_;
