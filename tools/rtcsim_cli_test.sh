@@ -223,10 +223,13 @@ grep -qx 'wireshark-common wireshark-common/install-setuid boolean false' "${fak
 : >"${fake}/apt_calls"
 run_setup
 # The count comes from the PACKAGES array itself, so adding a package needs
-# no edit here; coturn must be in it (the coturn interop test needs it).
+# no edit here; coturn and python3-aiortc must be in it (the coturn and
+# aiortc interop tests need them).
 n_packages="$(sed -n '/^readonly PACKAGES=(/,/^)/p' "${RTCSIM}" | grep -cE '^[[:space:]]+[a-z0-9]')"
 sed -n '/^readonly PACKAGES=(/,/^)/p' "${RTCSIM}" | grep -qE '^[[:space:]]+coturn$' ||
   fail "coturn is not in rtcsim's PACKAGES"
+sed -n '/^readonly PACKAGES=(/,/^)/p' "${RTCSIM}" | grep -qE '^[[:space:]]+python3-aiortc$' ||
+  fail "python3-aiortc is not in rtcsim's PACKAGES"
 [[ "${rc}" == 0 && "${out}" == *"all ${n_packages} Debian packages are installed"* ]] ||
   fail "setup with everything present: exit ${rc}: ${out}"
 [[ ! -s "${fake}/apt_calls" ]] || fail "setup called apt-get with nothing missing: $(cat "${fake}/apt_calls")"
