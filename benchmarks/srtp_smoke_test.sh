@@ -1,7 +1,7 @@
 #!/bin/bash
 # Runs srtp_benchmark briefly and checks that it prints its comparison table
 # with every row filled in: 2 profiles x RTP/RTCP x protect/unprotect x
-# 160/1200-octet payloads = 16 rows, each with three rates and two ratios.
+# 160/1200-octet payloads = 16 rows, each with four rates and two ratios.
 # Times are not checked: they depend on the machine.
 set -euo pipefail
 binary="$1"
@@ -23,8 +23,8 @@ count="$(grep -c . <<<"${rows}" || true)"
 if grep -q "n/a" <<<"${rows}"; then
   fail "a table cell is missing (n/a)"
 fi
-# Each row: three rates (k or M) and two ratios (x).
-bad="$(grep -vE '\| +[0-9.]+ [kM] \| +[0-9.]+ [kM] \| +[0-9.]+ [kM] \| +[0-9.]+x \| +[0-9.]+x \|$' <<<"${rows}" || true)"
+# Each row: four rates (k or M) and two ratios (x).
+bad="$(grep -vE '(\| +[0-9.]+ [kM] ){4}(\| +[0-9.]+x ){2}\|$' <<<"${rows}" || true)"
 [[ -z "${bad}" ]] || fail "malformed rows:
 ${bad}"
 for profile in AES_CM_128_HMAC_SHA1_80 AEAD_AES_128_GCM; do
