@@ -9,29 +9,22 @@
 //   - SRTP flows both ways: aiortc's Opus RTP (and its SRTCP SR/RR,
 //     demultiplexed per RFC 5761/7983) unprotects with our SrtpSession, and
 //     aiortc's RTCRtpReceiver counts the Opus packets we protect.
-// The process plumbing (fork/exec, pipes, kill) lives here, outside stack/.
+// The process plumbing (fork/exec, pipes, kill) is ../child_process.h,
+// outside stack/.
 // Every wait is bounded; nothing asserts on timing.
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/types.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstdlib>
-#include <cstring>
-#include <fstream>
 #include <functional>
 #include <iostream>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "conformance/interop/child_process.h"
 #include "gtest/gtest.h"
 #include "stack/dtls/dtls_certificate.h"
 #include "stack/dtls/dtls_over_ice.h"
@@ -55,17 +48,10 @@ constexpr int kPacketsToSend = 150;
 // frame) and the two-byte frame that decodes to silence.
 constexpr uint8_t kOpusSilence[] = {0xF8, 0xFF, 0xFE};
 
-std::string TempDir() {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return dir != nullptr ? dir : "/tmp";
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using interop::ChildProcess;
+using interop::PollUntil;
+using interop::ReadFile;
+using interop::TempDir;
 
 std::string PeerScript() {
   const char* srcdir = std::getenv("TEST_SRCDIR");
@@ -93,53 +79,25 @@ std::optional<std::string> Field(const std::string& line, absl::string_view key)
   return line.substr(at, end - at);
 }
 
-// RealEnv::RunUntil re-checks `done` after tasks and datagrams; the child's
-// output file changes without either, so poll with a ticking task.
-bool PollUntil(RealEnv& env, const std::function<bool()>& done, TimeDelta timeout) {
-  bool stop = false;
-  std::function<void()> tick = [&] {
-    if (!stop) env.PostDelayedTask(TimeDelta::Millis(10), tick);
-  };
-  tick();
-  bool result = env.RunUntil(done, timeout);
-  stop = true;
-  env.RunFor(TimeDelta::Millis(20));  // let the last tick run out
-  return result;
-}
-
 // The peer process: stdin on a pipe we hold, stdout (JSON lines) and stderr
-// (diagnostics) in files. Killed on every path (destructor, PDEATHSIG).
-class Child {
+// (diagnostics) in files. ChildProcess kills it on every path.
+class Peer {
  public:
-  ~Child() { Stop(); }
+  ~Peer() { Stop(); }
 
   void Start(std::vector<std::string> args) {
     stdout_path_ = absl::StrCat(TempDir(), "/aiortc_peer.out");
     stderr_path_ = absl::StrCat(TempDir(), "/aiortc_peer.err");
-    int in[2];
-    ASSERT_EQ(pipe(in), 0);
-    pid_ = fork();
-    ASSERT_GE(pid_, 0) << std::strerror(errno);
-    if (pid_ == 0) {
-      prctl(PR_SET_PDEATHSIG, SIGKILL);
-      dup2(in[0], 0);
-      int out = open(stdout_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      int err = open(stderr_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      dup2(out, 1);
-      dup2(err, 2);
-      close(in[1]);
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    close(in[0]);
-    stdin_ = in[1];
+    auto child = ChildProcess::Start(
+        std::move(args),
+        {.stdin_pipe = true, .stdout_file = stdout_path_, .stderr_file = stderr_path_});
+    ASSERT_TRUE(child.ok()) << child.status();
+    child_ = std::move(*child);
   }
 
   void Write(absl::string_view text) {
-    ASSERT_EQ(write(stdin_, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+    absl::Status written = child_->WriteStdin(text);
+    ASSERT_TRUE(written.ok()) << written;
   }
   std::string Stdout() const { return ReadFile(stdout_path_); }
   std::string Stderr() const { return ReadFile(stderr_path_); }
@@ -156,19 +114,14 @@ class Child {
                         Stderr());
   }
 
+  // Closes stdin and kills the peer outright, as before: its result is
+  // already in the stdout file.
   void Stop() {
-    if (stdin_ >= 0) close(stdin_);
-    stdin_ = -1;
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-      pid_ = -1;
-    }
+    if (child_ != nullptr) child_->Stop(TimeDelta::Zero());
   }
 
  private:
-  pid_t pid_ = -1;
-  int stdin_ = -1;
+  std::unique_ptr<ChildProcess> child_;
   std::string stdout_path_;
   std::string stderr_path_;
 };
@@ -184,8 +137,8 @@ TEST(AiortcInteropTest, IceDtlsSrtpBothWays) {
   ASSERT_EQ(access(script.c_str(), R_OK), 0) << script;
 
   RealEnv env;
-  Child peer;
-  peer.Start({kPython, script});
+  Peer peer;
+  ASSERT_NO_FATAL_FAILURE(peer.Start({kPython, script}));
   ASSERT_TRUE(PollUntil(
       env, [&] { return !peer.Line("local").empty(); }, kTimeout))
       << peer.Diagnostics();

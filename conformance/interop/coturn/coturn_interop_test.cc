@@ -7,24 +7,19 @@
 // CreatePermission + Send/Data indications (§10, §11), ChannelBind +
 // ChannelData both ways (§12), and Deallocate (§8, LIFETIME 0).
 //
-// The process plumbing (fork/exec, kill, waitpid) lives here, outside
-// stack/, as the OS-access rule asks (../shared/DESIGN.md §3). Every wait is
-// bounded; nothing here asserts on timing.
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/stat.h>
-#include <sys/types.h>
-#include <sys/wait.h>
+// The process plumbing (fork/exec, kill, waitpid) is ../child_process.h,
+// outside stack/, as the OS-access rule asks (../shared/DESIGN.md §3). Every
+// wait is bounded; nothing here asserts on timing.
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <functional>
+#include <iostream>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -34,6 +29,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "conformance/interop/child_process.h"
 #include "gtest/gtest.h"
 #include "stack/env/env.h"
 #include "stack/realnet/real_env.h"
@@ -55,11 +51,6 @@ const IpAddress kLoopback = IpAddress::V4(127, 0, 0, 1);
 
 std::vector<uint8_t> Bytes(absl::string_view s) { return std::vector<uint8_t>(s.begin(), s.end()); }
 std::string Text(absl::Span<const uint8_t> b) { return std::string(b.begin(), b.end()); }
-
-std::string TempRoot() {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return dir != nullptr ? dir : "/tmp";
-}
 
 // $RTCSIM_TURNSERVER, else `turnserver` on PATH, else /usr/bin/turnserver.
 std::optional<std::string> FindTurnserver() {
@@ -88,16 +79,14 @@ absl::StatusOr<uint16_t> FreeUdpPort(RealEnv& env) {
   return (*socket)->local_address().port();
 }
 
-// One coturn process. The destructor stops it (SIGTERM, then SIGKILL), so a
-// failed assertion never leaves it running; PR_SET_PDEATHSIG covers a test
-// binary that is killed outright.
+// One coturn process, with a config of its own. ChildProcess stops it
+// (SIGTERM, then SIGKILL) when destroyed, so a failed assertion never leaves
+// it running; PR_SET_PDEATHSIG covers a test binary that is killed outright.
 class Coturn {
  public:
-  ~Coturn() { Stop(); }
-
   absl::Status Start(const std::string& binary, uint16_t port,
                      const std::vector<std::string>& extra_args) {
-    std::string templ = TempRoot() + "/coturn.XXXXXX";
+    std::string templ = interop::TempDir() + "/coturn.XXXXXX";
     if (mkdtemp(templ.data()) == nullptr) {
       return absl::InternalError(absl::StrCat("mkdtemp: ", std::strerror(errno)));
     }
@@ -132,76 +121,36 @@ class Coturn {
     std::vector<std::string> args = {binary, "-c", config_path};
     args.insert(args.end(), extra_args.begin(), extra_args.end());
     command_ = absl::StrJoin(args, " ");
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-
-    const pid_t parent = getpid();
-    pid_t pid = fork();
-    if (pid < 0) return absl::InternalError(absl::StrCat("fork: ", std::strerror(errno)));
-    if (pid == 0) {
-      // Child: die with the test, log to a file, become turnserver.
-      prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (getppid() != parent) _exit(126);
-      int fd = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      if (fd >= 0) {
-        dup2(fd, STDOUT_FILENO);
-        dup2(fd, STDERR_FILENO);
-        close(fd);
-      }
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    pid_ = pid;
+    auto child = interop::ChildProcess::Start(std::move(args),
+                                              {.stdout_file = log_path_, .stderr_file = log_path_});
+    if (!child.ok()) return child.status();
+    child_ = std::move(*child);
     return absl::OkStatus();
   }
 
-  // Whether the process is still running; records how it ended otherwise.
-  bool Running() {
-    if (pid_ <= 0) return false;
-    int status = 0;
-    pid_t r = waitpid(pid_, &status, WNOHANG);
-    if (r == 0) return true;
-    exit_description_ = WIFEXITED(status)     ? absl::StrCat("exited with ", WEXITSTATUS(status))
-                        : WIFSIGNALED(status) ? absl::StrCat("killed by signal ", WTERMSIG(status))
-                                              : "ended";
-    pid_ = -1;
-    return false;
-  }
+  // Whether the process is still running; ChildProcess records how it
+  // ended otherwise.
+  bool Running() { return child_ != nullptr && child_->Running(); }
 
+  // SIGTERM, up to 5 s for a clean exit, then SIGKILL.
   void Stop() {
-    if (pid_ <= 0) return;
-    kill(pid_, SIGTERM);
-    for (int i = 0; i < 100; ++i) {  // up to 5 s for a clean exit
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return;
-      }
-      usleep(50 * 1000);
-    }
-    kill(pid_, SIGKILL);
-    waitpid(pid_, nullptr, 0);
-    pid_ = -1;
+    if (child_ != nullptr) child_->Stop(TimeDelta::Seconds(5));
   }
 
   std::string Describe() const {
     if (command_.empty()) return "turnserver was not started";
-    std::ifstream in(log_path_);
-    std::stringstream log;
-    log << in.rdbuf();
-    std::string text = log.str();
+    std::string text = interop::ReadFile(log_path_);
     if (text.size() > 4000) text = "...\n" + text.substr(text.size() - 4000);
-    return absl::StrCat("command: ", command_, "\n", exit_description_.empty() ? "" : "process ",
-                        exit_description_, "\nlog (", log_path_, "):\n", text);
+    const std::string ended = child_ != nullptr ? child_->exit_description() : "";
+    return absl::StrCat("command: ", command_, "\n", ended.empty() ? "" : "process ", ended,
+                        "\nlog (", log_path_, "):\n", text);
   }
 
  private:
-  pid_t pid_ = -1;
+  std::unique_ptr<interop::ChildProcess> child_;
   std::string dir_;
   std::string log_path_;
   std::string command_;
-  std::string exit_description_;
 };
 
 // Sends Binding requests (RFC 8489 §6) until coturn answers one.

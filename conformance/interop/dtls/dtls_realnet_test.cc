@@ -8,31 +8,22 @@
 //     keying material `openssl s_server/s_client -keymatexport
 //     EXTRACTOR-dtls_srtp` prints equals ours (RFC 5764 §4.2), the use_srtp
 //     profile agrees, and application data crosses both ways.
-// The process plumbing (fork/exec, pipes, kill) lives here, outside stack/.
+// The process plumbing (fork/exec, pipes, kill) is ../child_process.h,
+// outside stack/.
 // Waits are bounded; nothing asserts on timing.
-#include <fcntl.h>
 #include <openssl/asn1.h>
 #include <openssl/x509.h>
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <cstdlib>
-#include <cstring>
 #include <ctime>
-#include <fstream>
-#include <functional>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "conformance/interop/child_process.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "stack/dtls/dtls_certificate.h"
@@ -42,6 +33,10 @@
 namespace rtcsim::dtls {
 namespace {
 
+using ::rtcsim::interop::ChildProcess;
+using ::rtcsim::interop::PollUntil;
+using ::rtcsim::interop::ReadFile;
+using ::rtcsim::interop::TempDir;
 using ::testing::HasSubstr;
 
 constexpr TimeDelta kTimeout = TimeDelta::Seconds(15);
@@ -55,85 +50,33 @@ std::string Hex(const std::vector<uint8_t>& bytes) {
   return out;
 }
 
-std::string TempDir() {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return dir != nullptr ? dir : "/tmp";
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// RealEnv::RunUntil re-checks `done` after tasks and datagrams; a child's
-// output file changes without either, so poll with a ticking task.
-bool PollUntil(RealEnv& env, const std::function<bool()>& done, TimeDelta timeout) {
-  bool stop = false;
-  std::function<void()> tick = [&] {
-    if (!stop) env.PostDelayedTask(TimeDelta::Millis(10), tick);
-  };
-  tick();
-  bool result = env.RunUntil(done, timeout);
-  stop = true;
-  env.RunFor(TimeDelta::Millis(20));  // let the last tick run out
-  return result;
-}
-
 uint16_t FreeUdpPort(RealEnv& env) {
   auto socket = env.BindUdp(SocketAddress(kLoopback, 0));
   EXPECT_TRUE(socket.ok()) << socket.status();
   return (*socket)->local_address().port();
 }
 
-// A child process with stdin on a pipe we hold (s_server and s_client quit
-// at EOF on stdin) and stdout+stderr in a file.
+// An openssl tool process with stdin on a pipe we hold (s_server and
+// s_client quit at EOF on stdin) and stdout+stderr in one file.
 class Child {
  public:
-  ~Child() { Stop(); }
-
   void Start(std::vector<std::string> args, const std::string& output) {
     output_ = output;
-    int in[2];
-    ASSERT_EQ(pipe(in), 0);
-    pid_ = fork();
-    ASSERT_GE(pid_, 0) << std::strerror(errno);
-    if (pid_ == 0) {
-      prctl(PR_SET_PDEATHSIG, SIGKILL);
-      dup2(in[0], 0);
-      int fd = open(output.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      dup2(fd, 1);
-      dup2(fd, 2);
-      close(in[1]);
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execvp(argv[0], argv.data());
-      _exit(127);
-    }
-    close(in[0]);
-    stdin_ = in[1];
+    auto child = ChildProcess::Start(
+        std::move(args),
+        {.search_path = true, .stdin_pipe = true, .stdout_file = output, .stderr_file = output});
+    ASSERT_TRUE(child.ok()) << child.status();
+    child_ = std::move(*child);
   }
 
   void Write(absl::string_view text) {
-    ASSERT_EQ(write(stdin_, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+    absl::Status written = child_->WriteStdin(text);
+    ASSERT_TRUE(written.ok()) << written;
   }
   std::string Output() const { return ReadFile(output_); }
 
-  void Stop() {
-    if (stdin_ >= 0) close(stdin_);
-    stdin_ = -1;
-    if (pid_ > 0) {
-      kill(pid_, SIGTERM);
-      waitpid(pid_, nullptr, 0);
-      pid_ = -1;
-    }
-  }
-
  private:
-  pid_t pid_ = -1;
-  int stdin_ = -1;
+  std::unique_ptr<ChildProcess> child_;  // stopped (SIGTERM, SIGKILL) when destroyed
   std::string output_;
 };
 
@@ -278,11 +221,12 @@ TEST(DtlsRealnetTest, OurClientAgainstOpensslServer) {
   ASSERT_NE(peer.certificate, nullptr);
   const uint16_t port = FreeUdpPort(env);
   Child server;
-  server.Start({"openssl", "s_server", "-dtls1_2", "-accept", absl::StrCat("127.0.0.1:", port),
-                "-cert", peer.cert_path, "-key", peer.key_path, "-use_srtp",
-                "SRTP_AES128_CM_SHA1_80:SRTP_AEAD_AES_128_GCM", "-keymatexport",
-                "EXTRACTOR-dtls_srtp", "-keymatexportlen", "60", "-verify", "1", "-naccept", "1"},
-               absl::StrCat(TempDir(), "/s_server.out"));
+  ASSERT_NO_FATAL_FAILURE(server.Start(
+      {"openssl", "s_server", "-dtls1_2", "-accept", absl::StrCat("127.0.0.1:", port), "-cert",
+       peer.cert_path, "-key", peer.key_path, "-use_srtp",
+       "SRTP_AES128_CM_SHA1_80:SRTP_AEAD_AES_128_GCM", "-keymatexport", "EXTRACTOR-dtls_srtp",
+       "-keymatexportlen", "60", "-verify", "1", "-naccept", "1"},
+      absl::StrCat(TempDir(), "/s_server.out")));
   ASSERT_TRUE(PollUntil(
       env, [&] { return server.Output().find("ACCEPT") != std::string::npos; }, kTimeout))
       << server.Output();
@@ -341,11 +285,12 @@ TEST(DtlsRealnetTest, OurServerAgainstOpensslClient) {
   ASSERT_TRUE(ours.transport->Start().ok());
 
   Child client;
-  client.Start({"openssl", "s_client", "-dtls1_2", "-connect",
-                absl::StrCat("127.0.0.1:", ours.socket->local_address().port()), "-cert",
-                peer.cert_path, "-key", peer.key_path, "-use_srtp", "SRTP_AEAD_AES_128_GCM",
-                "-keymatexport", "EXTRACTOR-dtls_srtp", "-keymatexportlen", "56"},
-               absl::StrCat(TempDir(), "/s_client.out"));
+  ASSERT_NO_FATAL_FAILURE(
+      client.Start({"openssl", "s_client", "-dtls1_2", "-connect",
+                    absl::StrCat("127.0.0.1:", ours.socket->local_address().port()), "-cert",
+                    peer.cert_path, "-key", peer.key_path, "-use_srtp", "SRTP_AEAD_AES_128_GCM",
+                    "-keymatexport", "EXTRACTOR-dtls_srtp", "-keymatexportlen", "56"},
+                   absl::StrCat(TempDir(), "/s_client.out")));
   ASSERT_TRUE(env.RunUntil(
       [&] { return ours.transport->state() != DtlsTransportState::kConnecting; }, kTimeout))
       << client.Output();
