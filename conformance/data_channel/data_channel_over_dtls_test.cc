@@ -204,13 +204,8 @@ class DataChannelCall {
     dc.certificate = self.certificate;
     dc.remote_fingerprints = {other.certificate->fingerprint()};
     dc.srtp_profiles = {};  // data channels only: no use_srtp
-    // SctpAssociation leaves usrsctp's AF_CONN path MTU at its default
-    // (SCTP packets of up to 1280 bytes) instead of sizing it to the DTLS
-    // record limit, which at the default mtu of 1200 is 1115 bytes: such
-    // packets are refused by DtlsTransport::Send and the association fails.
-    // A 1500-byte path leaves room for them (the fix belongs in stack/sctp,
-    // e.g. SCTP_PEER_ADDR_PARAMS spp_pathmtu).
-    dc.mtu = 1500;
+    // The default 1,200-byte path MTU: SctpConfig::mtu keeps every SCTP
+    // packet within one DTLS record (asserted below).
     dtls::DtlsTransport::Callbacks dcb;
     dcb.on_state = [s](dtls::DtlsTransportState state) {
       if (state != dtls::DtlsTransportState::kConnected || s->dtls_connected) return;

@@ -337,6 +337,18 @@ absl::Status SctpAssociation::Impl::Connect() {
     SetState(SctpState::kFailed);
     return absl::InternalError(absl::StrCat("usrsctp_connect: errno ", errno));
   }
+  // Fixed path MTU (see SctpConfig::mtu); usrsctp would otherwise start at
+  // its own default and build packets no DTLS record can carry.
+  sctp_paddrparams params;
+  std::memset(&params, 0, sizeof(params));
+  std::memcpy(&params.spp_address, &peer, sizeof(peer));
+  params.spp_flags = SPP_PMTUD_DISABLE;
+  params.spp_pathmtu = static_cast<uint32_t>(config_.mtu);
+  if (usrsctp_setsockopt(socket_, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, &params, sizeof(params)) !=
+      0) {
+    SetState(SctpState::kFailed);
+    return absl::InternalError(absl::StrCat("setsockopt SCTP_PEER_ADDR_PARAMS: errno ", errno));
+  }
   SetState(SctpState::kConnecting);
   return absl::OkStatus();
 }

@@ -74,6 +74,11 @@ struct SctpConfig {
   size_t max_message_size = 256 * 1024;
   // Streams requested in each direction (RFC 8831 §6.2).
   uint16_t streams = 1024;
+  // Largest SCTP packet handed to the lower transport. Path MTU discovery is
+  // off (RFC 8261 §5: the DTLS layer, not SCTP, knows the path): each packet
+  // must fit one DTLS record, which at DtlsTransport's default 1,200-byte
+  // path MTU carries up to 1,115 bytes.
+  size_t mtu = 1100;
 };
 
 struct SendOptions {
