@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
@@ -36,6 +37,8 @@ constexpr int kMaxEpollEvents = 64;
 // than the live ones) the heap is rebuilt.
 constexpr size_t kCompactThreshold = 1024;
 constexpr uint64_t kTimerTag = 0;
+// Socket ids count up from 1 and never reach this.
+constexpr uint64_t kWakeTag = std::numeric_limits<uint64_t>::max();
 
 int64_t MonotonicNanos() {
   struct timespec ts;
@@ -213,6 +216,11 @@ RealEnv::RealEnv() : receive_buffer_(kReceiveBufferSize) {
   event.data.u64 = kTimerTag;
   ABSL_RAW_CHECK(epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, timer_fd_, &event) == 0,
                  "epoll_ctl(ADD timerfd) failed");
+  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  ABSL_RAW_CHECK(wake_fd_ >= 0, "eventfd failed");
+  event.data.u64 = kWakeTag;
+  ABSL_RAW_CHECK(epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &event) == 0,
+                 "epoll_ctl(ADD eventfd) failed");
 }
 
 RealEnv::~RealEnv() {
@@ -225,6 +233,13 @@ RealEnv::~RealEnv() {
   tasks_.clear();
   heap_.clear();
   tasks.clear();
+  std::vector<Task> cross_thread;
+  {
+    std::lock_guard<std::mutex> lock(cross_thread_mutex_);
+    cross_thread.swap(cross_thread_tasks_);
+  }
+  cross_thread.clear();
+  close(wake_fd_);
   close(timer_fd_);
   close(epoll_fd_);
 }
@@ -252,6 +267,33 @@ TaskId RealEnv::Schedule(Timestamp deadline, Task task) {
   heap_.push_back(HeapEntry{deadline, seq});
   std::push_heap(heap_.begin(), heap_.end(), Later());
   return TaskId{seq};
+}
+
+void RealEnv::PostFromAnyThread(Task task) {
+  {
+    std::lock_guard<std::mutex> lock(cross_thread_mutex_);
+    cross_thread_tasks_.push_back(std::move(task));
+  }
+  // Adds 1 to the eventfd counter, making it readable until the loop reads
+  // it. EAGAIN means the counter is saturated: it is readable already.
+  const uint64_t one = 1;
+  while (write(wake_fd_, &one, sizeof(one)) < 0 && errno == EINTR) {
+  }
+}
+
+void RealEnv::DrainCrossThreadTasks() {
+  uint64_t count;
+  while (read(wake_fd_, &count, sizeof(count)) < 0 && errno == EINTR) {
+  }
+  // Swapped out under the lock, scheduled outside it: Schedule is not
+  // thread-safe, but only this thread touches the heap.
+  std::vector<Task> batch;
+  {
+    std::lock_guard<std::mutex> lock(cross_thread_mutex_);
+    batch.swap(cross_thread_tasks_);
+  }
+  const Timestamp now = Now();
+  for (Task& task : batch) Schedule(now, std::move(task));
 }
 
 bool RealEnv::Cancel(TaskId id) {
@@ -448,6 +490,10 @@ bool RealEnv::PollAndDispatch(Timestamp end, const std::function<bool()>& done) 
       while (read(timer_fd_, &expirations, sizeof(expirations)) < 0 && errno == EINTR) {
       }
       armed_wake_ = Timestamp::Infinite();
+      continue;
+    }
+    if (events[i].data.u64 == kWakeTag) {
+      DrainCrossThreadTasks();
       continue;
     }
     // Looked up by id, not by pointer: a callback earlier in this batch may

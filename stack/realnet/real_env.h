@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -28,9 +29,11 @@ class RealUdpSocket;
 // on an absolute CLOCK_MONOTONIC timerfd and, whatever woke it, only runs
 // tasks whose deadline is <= Now().
 //
-// Threading: not thread-safe. Construct, post, bind, run and Stop() on one
-// thread; callbacks and tasks run on that thread from inside Run*(), one at a
-// time, never re-entrantly. The Run* methods must not be nested.
+// Threading: not thread-safe, with one exception. Construct, post, bind, run
+// and Stop() on one thread; callbacks and tasks run on that thread from inside
+// Run*(), one at a time, never re-entrantly. The Run* methods must not be
+// nested. The exception is PostFromAnyThread(), the one door for other
+// threads (e.g. an HTTP server's handler thread handing work to the stack).
 class RealEnv : public Env {
  public:
   // Counts of rare paths, for diagnostics and tests.
@@ -63,6 +66,15 @@ class RealEnv : public Env {
   TaskId PostTask(Task task) override;
   TaskId PostDelayedTask(TimeDelta delay, Task task) override;
   bool Cancel(TaskId id) override;
+
+  // Thread-safe: may be called from any thread, also while Run*() is active
+  // on the Env's thread (an eventfd in the epoll set wakes the loop). `task`
+  // runs on the Env's thread inside a Run*() (the current one, or the next if
+  // none is active), after the tasks already due; tasks posted this way run
+  // in the order their posts returned. It cannot be cancelled. The caller
+  // must not race the RealEnv's destruction; tasks still queued then are
+  // destroyed without running.
+  void PostFromAnyThread(Task task);
   // An unspecified address (0.0.0.0 or ::) binds the OS wildcard, so the
   // socket receives on every interface and local_address() reports the
   // wildcard with the chosen port. IPv6 sockets are IPV6_V6ONLY.
@@ -120,6 +132,8 @@ class RealEnv : public Env {
   // ready events. Returns false if the loop must exit.
   bool PollAndDispatch(Timestamp end, const std::function<bool()>& done);
   void ArmTimer(Timestamp wake);
+  // Clears the eventfd and schedules the tasks other threads posted.
+  void DrainCrossThreadTasks();
   // Reads datagrams from socket `id` until EAGAIN (bounded per wakeup).
   bool HandleReadable(uint64_t id, const std::function<bool()>& done);
   // True when the loop must return: Stop() was called or `done()` holds
@@ -132,6 +146,7 @@ class RealEnv : public Env {
 
   int epoll_fd_ = -1;
   int timer_fd_ = -1;
+  int wake_fd_ = -1;  // eventfd written by PostFromAnyThread.
   int64_t epoch_ns_ = 0;  // CLOCK_MONOTONIC at construction.
   Timestamp armed_wake_ = Timestamp::Infinite();
 
@@ -142,6 +157,9 @@ class RealEnv : public Env {
   uint64_t next_socket_id_ = 1;  // 0 tags the timerfd in epoll.
   absl::flat_hash_map<uint64_t, RealUdpSocket*> sockets_;
   std::vector<uint8_t> receive_buffer_;
+
+  std::mutex cross_thread_mutex_;
+  std::vector<Task> cross_thread_tasks_;  // Guarded by cross_thread_mutex_.
 
   bool running_ = false;
   bool stop_requested_ = false;

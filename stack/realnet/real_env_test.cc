@@ -2,9 +2,13 @@
 
 #include <algorithm>
 #include <array>
+#include <condition_variable>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -395,6 +399,73 @@ TEST(RealEnv, StopEndsRun) {
   bool ran_after = false;
   env.PostTask([&] { ran_after = true; });
   EXPECT_TRUE(env.RunUntil([&] { return ran_after; }, kTimeout));
+}
+
+// Another thread posts while the loop is blocked in epoll_wait with nothing
+// else to do: the eventfd must wake it, and the tasks must run on the Env's
+// thread in the order they were posted.
+TEST(RealEnv, PostFromAnyThreadWakesTheLoopAndRunsInOrderOnItsThread) {
+  RealEnv env;
+  constexpr int kCount = 1000;
+  std::vector<int> ran;
+  bool all_on_env_thread = true;
+  const std::thread::id env_thread = std::this_thread::get_id();
+  std::thread poster([&] {
+    for (int i = 0; i < kCount; ++i) {
+      env.PostFromAnyThread([&, i] {
+        if (std::this_thread::get_id() != env_thread) all_on_env_thread = false;
+        ran.push_back(i);
+      });
+    }
+  });
+  // No timers, no sockets: only the eventfd can end the wait early.
+  bool done = env.RunUntil([&] { return ran.size() == kCount; }, kTimeout);
+  poster.join();
+  ASSERT_TRUE(done) << ran.size() << " of " << kCount << " tasks ran";
+  EXPECT_TRUE(all_on_env_thread);
+  for (int i = 0; i < kCount; ++i) ASSERT_EQ(ran[i], i);
+}
+
+// A request/response hand-off as an HTTP handler thread does it: post work to
+// the Env, block until the Env thread answers.
+TEST(RealEnv, PostFromAnyThreadHandOffAndWait) {
+  RealEnv env;
+  std::mutex mutex;
+  std::condition_variable answered;
+  std::optional<int> answer;
+  int env_state = 41;
+  std::thread handler([&] {
+    env.PostFromAnyThread([&] {
+      ++env_state;  // Env-thread state, touched only here.
+      std::lock_guard<std::mutex> lock(mutex);
+      answer = env_state;
+      answered.notify_one();
+    });
+    std::unique_lock<std::mutex> lock(mutex);
+    answered.wait(lock, [&] { return answer.has_value(); });
+    env.PostFromAnyThread([&env] { env.Stop(); });
+  });
+  env.Run();  // Ends with the Stop() posted by the handler thread.
+  handler.join();
+  EXPECT_EQ(answer, 42);
+}
+
+TEST(RealEnv, PostFromAnyThreadBeforeRunAndDestroyedUnrun) {
+  bool ran = false;
+  {
+    RealEnv env;
+    env.PostFromAnyThread([&] { ran = true; });
+    EXPECT_TRUE(env.RunUntil([&] { return ran; }, kTimeout));
+  }
+  // Queued but never run: destroyed with the RealEnv, without running.
+  auto token = std::make_shared<int>(0);
+  {
+    RealEnv env;
+    env.PostFromAnyThread([token] { *token = 1; });
+    EXPECT_EQ(token.use_count(), 2);
+  }
+  EXPECT_EQ(token.use_count(), 1);
+  EXPECT_EQ(*token, 0);
 }
 
 TEST(RealEnv, CreateRandomDrawsFreshEntropy) {
