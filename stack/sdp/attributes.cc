@@ -3,6 +3,7 @@
 #include <limits>
 
 #include "absl/status/status.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -44,6 +45,31 @@ std::optional<std::vector<std::string>> Tokens(absl::string_view value) {
   return out;
 }
 
+// token (RFC 8866 §9): visible US-ASCII without the separators
+// SP " ( ) , / : ; < = > ? @ [ \ ].
+bool IsToken(absl::string_view text) {
+  if (text.empty()) return false;
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x21 || u > 0x7E) return false;
+    if (absl::string_view("\"(),/:;<=>?@[\\]").find(c) != absl::string_view::npos) return false;
+  }
+  return true;
+}
+
+// A field that must be a token, for the message.
+absl::Status CheckToken(absl::string_view attribute, absl::string_view field,
+                        absl::string_view text, size_t max_size = 0) {
+  if (text.empty()) return Bad(attribute, absl::StrCat("empty ", field));
+  if (!IsToken(text)) {
+    return Bad(attribute, absl::StrCat(field, " '", absl::CHexEscape(text), "' is not a token"));
+  }
+  if (max_size != 0 && text.size() > max_size) {
+    return Bad(attribute, absl::StrCat(field, " is longer than ", max_size, " characters"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<RtpMap> RtpMap::Parse(absl::string_view value) {
@@ -57,12 +83,19 @@ absl::StatusOr<RtpMap> RtpMap::Parse(absl::string_view value) {
   }
   RtpMap map;
   map.payload_type = static_cast<uint8_t>(*number);
+  if (auto s = CheckToken(kName, "encoding name", parts[0]); !s.ok()) return s;
   map.encoding = std::string(parts[0]);
   auto rate = Number(parts[1], std::numeric_limits<uint32_t>::max());
-  if (!rate) return Bad(kName, absl::StrCat("clock rate '", parts[1], "' is not a number"));
+  if (!rate || *rate == 0) {
+    return Bad(kName, absl::StrCat("clock rate '", parts[1], "' is not a positive number"));
+  }
   map.clock_rate = static_cast<uint32_t>(*rate);
   if (parts.size() == 3) {
     if (parts[2].empty()) return Bad(kName, "empty encoding parameters");
+    if (!IsToken(parts[2])) {
+      return Bad(kName, absl::StrCat("encoding parameters '", absl::CHexEscape(parts[2]),
+                                     "' is not a token"));
+    }
     map.encoding_parameters = std::string(parts[2]);
   }
   return map;
@@ -76,7 +109,7 @@ std::string RtpMap::ToValue() const {
 
 absl::StatusOr<Fmtp> Fmtp::Parse(absl::string_view value) {
   auto [format, rest] = SplitFirst(value);
-  if (format.empty()) return Bad(kName, "empty format");
+  if (auto s = CheckToken(kName, "format", format); !s.ok()) return s;
   if (!rest || rest->empty()) return Bad(kName, "missing format parameters");
   return Fmtp{std::string(format), std::string(*rest)};
 }
@@ -110,10 +143,11 @@ std::optional<std::string> Fmtp::Parameter(absl::string_view name) const {
 
 absl::StatusOr<RtcpFb> RtcpFb::Parse(absl::string_view value) {
   auto [format, rest] = SplitFirst(value);
-  if (format.empty()) return Bad(kName, "empty format");
+  // rtcp-fb-pt = "*" / fmt (RFC 4585 §4.2); fmt is a token.
+  if (auto s = CheckToken(kName, "format", format); !s.ok()) return s;
   if (!rest || rest->empty()) return Bad(kName, "missing feedback type");
   auto [type, parameter] = SplitFirst(*rest);
-  if (type.empty()) return Bad(kName, "empty feedback type");
+  if (auto s = CheckToken(kName, "feedback type", type); !s.ok()) return s;
   RtcpFb fb{std::string(format), std::string(type), std::nullopt};
   if (parameter) {
     if (parameter->empty()) return Bad(kName, "empty feedback parameter");
@@ -135,6 +169,12 @@ absl::StatusOr<ExtMap> ExtMap::Parse(absl::string_view value) {
   if (slash != absl::string_view::npos) {
     if (slash + 1 == id_part.size()) return Bad(kName, "empty direction");
     map.direction = std::string(id_part.substr(slash + 1));
+    // RFC 8285 §8: direction = "sendonly" / "recvonly" / "sendrecv" / "inactive".
+    if (*map.direction != "sendonly" && *map.direction != "recvonly" &&
+        *map.direction != "sendrecv" && *map.direction != "inactive") {
+      return Bad(kName, absl::StrCat("direction '", absl::CHexEscape(*map.direction),
+                                     "' is not sendonly, recvonly, sendrecv or inactive"));
+    }
     id_part = id_part.substr(0, slash);
   }
   // RFC 8285 §5: ids 1–14 (one-byte) and 1–255 (two-byte headers).
@@ -169,7 +209,7 @@ absl::StatusOr<Ssrc> Ssrc::Parse(absl::string_view value) {
   ssrc.ssrc = static_cast<uint32_t>(*number);
   const size_t colon = rest->find(':');
   ssrc.attribute = std::string(rest->substr(0, colon));
-  if (ssrc.attribute.empty()) return Bad(kName, "empty source attribute name");
+  if (auto s = CheckToken(kName, "source attribute name", ssrc.attribute); !s.ok()) return s;
   if (colon != absl::string_view::npos) ssrc.value = std::string(rest->substr(colon + 1));
   return ssrc;
 }
@@ -183,6 +223,7 @@ std::string Ssrc::ToValue() const {
 absl::StatusOr<SsrcGroup> SsrcGroup::Parse(absl::string_view value) {
   auto tokens = Tokens(value);
   if (!tokens || tokens->empty()) return Bad(kName, "expected <semantics> *(SP <ssrc-id>)");
+  if (auto s = CheckToken(kName, "semantics", (*tokens)[0]); !s.ok()) return s;
   SsrcGroup group;
   group.semantics = (*tokens)[0];
   for (size_t i = 1; i < tokens->size(); ++i) {
@@ -203,12 +244,15 @@ std::string SsrcGroup::ToValue() const {
 
 absl::StatusOr<Msid> Msid::Parse(absl::string_view value) {
   auto [id, appdata] = SplitFirst(value);
+  // msid-id and msid-appdata are 1*64token-char (RFC 8830 §2).
   if (id.empty()) return Bad(kName, "empty msid-id");
+  if (auto s = CheckToken(kName, "msid-id", id, 64); !s.ok()) return s;
   Msid msid{std::string(id), std::nullopt};
   if (appdata) {
     if (appdata->empty() || appdata->find(' ') != absl::string_view::npos) {
       return Bad(kName, "msid-appdata must be one non-empty token");
     }
+    if (auto s = CheckToken(kName, "msid-appdata", *appdata, 64); !s.ok()) return s;
     msid.appdata = std::string(*appdata);
   }
   return msid;
@@ -220,12 +264,17 @@ absl::StatusOr<Mid> Mid::Parse(absl::string_view value) {
   if (value.empty() || value.find(' ') != absl::string_view::npos) {
     return Bad(kName, "identification-tag must be one non-empty token");
   }
+  if (auto s = CheckToken(kName, "identification-tag", value); !s.ok()) return s;
   return Mid{std::string(value)};
 }
 
 absl::StatusOr<Group> Group::Parse(absl::string_view value) {
   auto tokens = Tokens(value);
   if (!tokens || tokens->empty()) return Bad(kName, "expected <semantics> *(SP <mid>)");
+  if (auto s = CheckToken(kName, "semantics", (*tokens)[0]); !s.ok()) return s;
+  for (size_t i = 1; i < tokens->size(); ++i) {
+    if (auto s = CheckToken(kName, "identification-tag", (*tokens)[i]); !s.ok()) return s;
+  }
   Group group;
   group.semantics = (*tokens)[0];
   group.mids.assign(tokens->begin() + 1, tokens->end());
@@ -266,6 +315,9 @@ absl::StatusOr<IcePwd> IcePwd::Parse(absl::string_view value) {
 absl::StatusOr<IceOptions> IceOptions::Parse(absl::string_view value) {
   auto tokens = Tokens(value);
   if (!tokens || tokens->empty()) return Bad(kName, "expected <ice-option-tag> *(SP <tag>)");
+  for (const std::string& tag : *tokens) {
+    if (auto s = CheckToken(kName, "ice-option-tag", tag); !s.ok()) return s;
+  }
   return IceOptions{*std::move(tokens)};
 }
 

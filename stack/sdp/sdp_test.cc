@@ -285,7 +285,7 @@ TEST(Parse, MalformedInputNamesLineTypeAndProblem) {
       {head + "m=audio 9 RTP/AVP 0\r\nt=0 0\r\n",
        "line 6 (t=): session-level line inside a media description"},
       {head + "m=audio 9 RTP/AVP 0\r\ni=a\r\ni=b\r\n", "line 7 (i=): line may appear only once"},
-      {head + "a=x\rb\r\n", "line 5 (a=): value contains a NUL or CR byte"},
+      {head + "a=x\rb\r\n", "line 5 (a=): value contains a CR not followed by LF"},
   };
   for (const BadCase& c : cases) {
     auto d = Parse(c.text);

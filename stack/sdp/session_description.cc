@@ -1,12 +1,16 @@
 #include "stack/sdp/session_description.h"
 
+#include <algorithm>
 #include <limits>
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 
 namespace rtcsim::sdp {
 namespace {
@@ -106,12 +110,199 @@ absl::StatusOr<std::vector<absl::string_view>> Fields(absl::string_view value,
   return fields;
 }
 
+// token-char (RFC 8866 §9): visible US-ASCII except the separators
+// SP " ( ) , / : ; < = > ? @ [ \ ]. Field and attribute names are US-ASCII.
+bool IsTokenChar(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  if (u < 0x21 || u > 0x7E) return false;
+  return absl::string_view("\"(),/:;<=>?@[\\]").find(c) == absl::string_view::npos;
+}
+
+absl::Status CheckToken(absl::string_view text, absl::string_view what) {
+  if (text.empty()) return absl::InvalidArgumentError(absl::StrCat("empty ", what));
+  for (char c : text) {
+    if (!IsTokenChar(c)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(what, " '", absl::CHexEscape(text), "' is not a token (RFC 8866 §9)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+// Dotted quad, each part 0-255 without leading zeros beyond "0".
+bool IsIp4Address(absl::string_view text) {
+  std::vector<absl::string_view> parts = absl::StrSplit(text, '.');
+  if (parts.size() != 4) return false;
+  for (absl::string_view p : parts) {
+    if (p.empty() || p.size() > 3) return false;
+    int value = 0;
+    for (char c : p) {
+      if (!IsDigit(c)) return false;
+      value = value * 10 + (c - '0');
+    }
+    if (value > 255) return false;
+  }
+  return true;
+}
+
+// A FQDN (RFC 8866 §9: 4*(alpha-numeric / "-" / ".")), accepted in o= and
+// c= in place of a literal address.
+bool IsFqdn(absl::string_view text) {
+  if (text.size() < 4) return false;
+  for (char c : text) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.') return false;
+  }
+  return true;
+}
+
+// <nettype> <addrtype> <address> as shared by o= (§5.2) and c= (§5.7). For
+// nettype IN (the only one RFC 8866 defines) addrtype is IP4 or IP6 and the
+// address must look like one; other nettypes are kept as tokens.
+absl::Status CheckNetworkAddress(absl::string_view net_type, absl::string_view addr_type,
+                                 absl::string_view address, bool allow_multicast_suffix) {
+  if (auto s = CheckToken(net_type, "nettype"); !s.ok()) return s;
+  if (auto s = CheckToken(addr_type, "addrtype"); !s.ok()) return s;
+  if (net_type != "IN") return absl::OkStatus();
+  if (addr_type != "IP4" && addr_type != "IP6") {
+    return absl::InvalidArgumentError(absl::StrCat("addrtype '", absl::CHexEscape(addr_type),
+                                                   "' is not IP4 or IP6 (RFC 8866 §5.7)"));
+  }
+  absl::string_view host = address;
+  const size_t slash = address.find('/');
+  if (slash != absl::string_view::npos) {
+    if (!allow_multicast_suffix) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unicast address '", absl::CHexEscape(address), "' has a '/' suffix"));
+    }
+    host = address.substr(0, slash);
+    // /<ttl>[/<number of addresses>] (IP4) or /<number of addresses> (IP6).
+    for (absl::string_view part : absl::StrSplit(address.substr(slash + 1), '/')) {
+      auto n = ParseNumber(part, "multicast ttl or address count", 65535);
+      if (!n.ok()) return n.status();
+    }
+  }
+  bool ok = IsFqdn(host);
+  if (addr_type == "IP4") {
+    bool dotted = !host.empty();
+    for (char c : host) dotted = dotted && (IsDigit(c) || c == '.');
+    if (dotted) ok = IsIp4Address(host);
+  } else if (host.find(':') != absl::string_view::npos) {
+    ok = true;
+    for (char c : host) {
+      ok = ok && (absl::ascii_isxdigit(static_cast<unsigned char>(c)) || c == ':' || c == '.');
+    }
+  }
+  if (!ok) {
+    return absl::InvalidArgumentError(absl::StrCat("address '", absl::CHexEscape(host),
+                                                   "' is not an ", addr_type, " address or FQDN"));
+  }
+  return absl::OkStatus();
+}
+
+// typed-time = 1*DIGIT [fixed-len-time-unit] (RFC 8866 §9), e.g. "7d".
+absl::Status CheckTypedTime(absl::string_view text, absl::string_view what) {
+  absl::string_view digits = text;
+  if (!digits.empty() && absl::string_view("dhms").find(digits.back()) != absl::string_view::npos) {
+    digits.remove_suffix(1);
+  }
+  auto n = ParseNumber(digits, what, std::numeric_limits<uint64_t>::max());
+  if (!n.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " '", absl::CHexEscape(text), "' is not a time (digits and d/h/m/s)"));
+  }
+  return absl::OkStatus();
+}
+
+// r=<repeat interval> <active duration> <offsets from start-time>
+// (RFC 8866 §5.10).
+absl::Status CheckRepeat(absl::string_view value) {
+  auto fields = Fields(value, "repeat time");
+  if (!fields.ok()) return fields.status();
+  if (fields->size() < 3) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("expected <repeat interval> <active duration> <offsets>..., got ",
+                     fields->size(), " fields"));
+  }
+  for (absl::string_view f : *fields) {
+    if (auto s = CheckTypedTime(f, "repeat time"); !s.ok()) return s;
+  }
+  if ((*fields)[0].front() == '0') {
+    return absl::InvalidArgumentError("repeat interval must not be zero");
+  }
+  return absl::OkStatus();
+}
+
+// z=<adjustment time> <offset> ... (RFC 8866 §5.11), pairs.
+absl::Status CheckZone(absl::string_view value) {
+  auto fields = Fields(value, "time zone adjustment");
+  if (!fields.ok()) return fields.status();
+  if (fields->size() % 2 != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("expected <adjustment time> <offset> pairs, got ", fields->size(), " fields"));
+  }
+  for (size_t i = 0; i < fields->size(); i += 2) {
+    auto t = ParseNumber((*fields)[i], "adjustment time", std::numeric_limits<uint64_t>::max());
+    if (!t.ok()) return t.status();
+    absl::string_view offset = (*fields)[i + 1];
+    absl::ConsumePrefix(&offset, "-");
+    if (auto s = CheckTypedTime(offset, "time zone offset"); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+// k=<method>[:<encryption key>] (RFC 8866 §5.12).
+absl::Status CheckKey(absl::string_view value) {
+  if (value.empty()) return absl::InvalidArgumentError("empty encryption key");
+  const size_t colon = value.find(':');
+  const absl::string_view method = value.substr(0, colon);
+  if (auto s = CheckToken(method, "key method"); !s.ok()) return s;
+  if (colon == absl::string_view::npos) return absl::OkStatus();
+  if (colon + 1 == value.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("empty key after '", method, ":'"));
+  }
+  if (method == "base64") {
+    for (char c : value.substr(colon + 1)) {
+      if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '/' && c != '=') {
+        return absl::InvalidArgumentError("base64 key contains a non-base64 character");
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckNonEmpty(absl::string_view value, absl::string_view what) {
+  if (value.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("empty ", what, " (RFC 8866 §9: text is 1*byte)"));
+  }
+  return absl::OkStatus();
+}
+
+// u=<uri> (RFC 8866 §5.5): an RFC 3986 URI has no spaces or controls.
+absl::Status CheckUri(absl::string_view value) {
+  if (auto s = CheckNonEmpty(value, "URI"); !s.ok()) return s;
+  for (char c : value) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7F) {
+      return absl::InvalidArgumentError("URI contains a space or control character");
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Connection> ParseConnection(absl::string_view value) {
   auto fields = Fields(value, "connection data");
   if (!fields.ok()) return fields.status();
   if (fields->size() != 3) {
     return absl::InvalidArgumentError(
         absl::StrCat("expected 3 fields <nettype> <addrtype> <address>, got ", fields->size()));
+  }
+  if (auto s = CheckNetworkAddress((*fields)[0], (*fields)[1], (*fields)[2],
+                                   /*allow_multicast_suffix=*/true);
+      !s.ok()) {
+    return s;
   }
   return Connection{std::string((*fields)[0]), std::string((*fields)[1]),
                     std::string((*fields)[2])};
@@ -122,6 +313,7 @@ absl::StatusOr<Bandwidth> ParseBandwidth(absl::string_view value) {
   if (colon == absl::string_view::npos || colon == 0) {
     return absl::InvalidArgumentError("expected <bwtype>:<bandwidth>");
   }
+  if (auto s = CheckToken(value.substr(0, colon), "bwtype"); !s.ok()) return s;
   auto number =
       ParseNumber(value.substr(colon + 1), "bandwidth", std::numeric_limits<uint64_t>::max());
   if (!number.ok()) return number.status();
@@ -139,6 +331,7 @@ absl::StatusOr<Attribute> ParseAttribute(absl::string_view value) {
     return absl::InvalidArgumentError(
         absl::StrCat("attribute name '", attribute.name, "' contains a space"));
   }
+  if (auto s = CheckToken(attribute.name, "attribute name"); !s.ok()) return s;
   return attribute;
 }
 
@@ -160,6 +353,9 @@ absl::StatusOr<Origin> ParseOrigin(absl::string_view value) {
       }
     }
   }
+  if (auto s = CheckNetworkAddress(f[3], f[4], f[5], /*allow_multicast_suffix=*/false); !s.ok()) {
+    return s;
+  }
   return Origin{std::string(f[0]), std::string(f[1]), std::string(f[2]),
                 std::string(f[3]), std::string(f[4]), std::string(f[5])};
 }
@@ -172,6 +368,7 @@ absl::StatusOr<MediaDescription> ParseMediaLine(absl::string_view value) {
         absl::StrCat("expected <media> <port> <proto> <fmt> ..., got ", fields->size(), " fields"));
   }
   const auto& f = *fields;
+  if (auto s = CheckToken(f[0], "media type"); !s.ok()) return s;
   MediaDescription m;
   m.media = std::string(f[0]);
   absl::string_view port = f[1];
@@ -180,14 +377,25 @@ absl::StatusOr<MediaDescription> ParseMediaLine(absl::string_view value) {
     auto count =
         ParseNumber(port.substr(slash + 1), "port count", std::numeric_limits<uint32_t>::max());
     if (!count.ok()) return count.status();
+    if (*count == 0) return absl::InvalidArgumentError("port count must not be zero");
     m.port_count = static_cast<uint32_t>(*count);
     port = port.substr(0, slash);
   }
   auto port_number = ParseNumber(port, "port", 65535);
   if (!port_number.ok()) return port_number.status();
   m.port = static_cast<uint16_t>(*port_number);
+  // proto = token *("/" token) (RFC 8866 §9).
+  for (absl::string_view part : absl::StrSplit(f[2], '/')) {
+    if (part.empty() || !CheckToken(part, "proto").ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "proto '", absl::CHexEscape(f[2]), "' is not token *(\"/\" token) (RFC 8866 §5.14)"));
+    }
+  }
   m.proto = std::string(f[2]);
-  for (size_t i = 3; i < f.size(); ++i) m.formats.emplace_back(f[i]);
+  for (size_t i = 3; i < f.size(); ++i) {
+    if (auto s = CheckToken(f[i], "fmt"); !s.ok()) return s;
+    m.formats.emplace_back(f[i]);
+  }
   return m;
 }
 
@@ -229,8 +437,10 @@ class Parser {
       const absl::string_view value = line.substr(2);
       // text (RFC 8866 §9) excludes NUL, CR and LF.
       for (char c : value) {
-        if (c == '\0' || c == '\r') {
-          return Error(line_number_, type, "value contains a NUL or CR byte");
+        if (c == '\0') return Error(line_number_, type, "value contains a NUL byte");
+        if (c == '\r') {
+          return Error(line_number_, type,
+                       "value contains a CR not followed by LF (lines end in CRLF or LF)");
         }
       }
       absl::Status status =
@@ -245,8 +455,11 @@ class Parser {
 
  private:
   static absl::Status Error(size_t line, char type, absl::string_view what) {
+    // A type that is not printable US-ASCII (NUL, a UTF-8 byte) shows as '?'.
+    const auto u = static_cast<unsigned char>(type);
+    const char shown = (u > 0x20 && u < 0x7F) ? type : '?';
     return absl::InvalidArgumentError(
-        absl::StrCat("line ", line, " (", std::string(1, type), "=): ", what));
+        absl::StrCat("line ", line, " (", std::string(1, shown), "=): ", what));
   }
 
   absl::Status SessionLine(char type, absl::string_view value) {
@@ -292,18 +505,34 @@ class Parser {
         return absl::OkStatus();
       }
       case 's':
+        // RFC 8866 §5.3: s= MUST NOT be empty ("s= " or "s=-" when unnamed).
+        if (value.empty()) {
+          return absl::InvalidArgumentError("empty session name (RFC 8866 §5.3: use \"s=-\")");
+        }
         d.session_name = std::string(value);
         return absl::OkStatus();
       case 'i':
+        if (auto s = CheckNonEmpty(value, "session information"); !s.ok()) return s;
         d.info = std::string(value);
         return absl::OkStatus();
       case 'u':
+        if (auto s = CheckUri(value); !s.ok()) return s;
         d.uri = std::string(value);
         return absl::OkStatus();
       case 'e':
+        // RFC 8866 §5.6: an RFC 5322 address, optionally with a name.
+        if (auto s = CheckNonEmpty(value, "email address"); !s.ok()) return s;
+        if (value.find('@') == absl::string_view::npos) {
+          return absl::InvalidArgumentError("email address has no '@' (RFC 8866 §5.6)");
+        }
         d.emails.emplace_back(value);
         return absl::OkStatus();
       case 'p':
+        // RFC 8866 §9: phone = ["+"] DIGIT 1*(SP / "-" / DIGIT).
+        if (auto s = CheckNonEmpty(value, "phone number"); !s.ok()) return s;
+        if (std::count_if(value.begin(), value.end(), IsDigit) < 2) {
+          return absl::InvalidArgumentError("phone number has fewer than 2 digits (RFC 8866 §5.6)");
+        }
         d.phones.emplace_back(value);
         return absl::OkStatus();
       case 'c': {
@@ -328,13 +557,16 @@ class Parser {
       }
       case 'r':
         if (value.empty()) return absl::InvalidArgumentError("empty repeat time");
+        if (auto s = CheckRepeat(value); !s.ok()) return s;
         d.timings.back().repeats.emplace_back(value);
         return absl::OkStatus();
       case 'z':
         if (value.empty()) return absl::InvalidArgumentError("empty time zone adjustment");
+        if (auto s = CheckZone(value); !s.ok()) return s;
         d.timings.back().zone = std::string(value);
         return absl::OkStatus();
       case 'k':
+        if (auto s = CheckKey(value); !s.ok()) return s;
         d.key = std::string(value);
         return absl::OkStatus();
       case 'a': {
@@ -375,6 +607,7 @@ class Parser {
     MediaDescription& m = description_.media.back();
     switch (type) {
       case 'i':
+        if (auto s = CheckNonEmpty(value, "media title"); !s.ok()) return s;
         m.title = std::string(value);
         return absl::OkStatus();
       case 'c': {
@@ -390,6 +623,7 @@ class Parser {
         return absl::OkStatus();
       }
       case 'k':
+        if (auto s = CheckKey(value); !s.ok()) return s;
         m.key = std::string(value);
         return absl::OkStatus();
       case 'a': {

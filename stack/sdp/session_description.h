@@ -113,7 +113,13 @@ struct SessionDescription {
 
 // Parses a whole description. Errors are InvalidArgument and read
 // "line <n> (<t>=): <what is wrong>", n counting from 1; a problem found at
-// the end (e.g. no t= line) names the line after the last one.
+// the end (e.g. no t= line) names the line after the last one. Besides the
+// line order, each line's value is checked against the RFC 8866 §9 grammar:
+// tokens where tokens are due (names, nettype, addrtype, media, proto, fmt,
+// bwtype), IN IP4/IP6 addresses, numbers, r=/z= times, non-empty text.
+// Free text (s=, i=, attribute values) is a byte-string: any byte but NUL,
+// CR and LF, UTF-8 or not (§6.10). A type letter is shown as '?' when it is
+// not printable US-ASCII.
 absl::StatusOr<SessionDescription> Parse(absl::string_view text);
 
 // Serialises with CRLF after every line (RFC 8866 §5).
