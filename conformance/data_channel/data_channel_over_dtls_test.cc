@@ -251,7 +251,7 @@ TEST(DataChannelOverDtls, OrderedMessagesAndLargeMessageUnderLossThenClose) {
   auto opened = a.dcm->CreateDataChannel("chat", {.protocol = "test"});
   ASSERT_TRUE(opened.ok()) << opened.status();
   std::shared_ptr<sctp::DataChannel> channel = *opened;
-  EXPECT_EQ(channel->id() % 2, 1);
+  EXPECT_EQ(channel->id().value() % 2, 1);
   a.Collect(*channel);
   ASSERT_TRUE(call.RunUntil(
       [&] {

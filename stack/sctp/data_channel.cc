@@ -21,6 +21,11 @@ DcepChannelType ChannelTypeFor(const DataChannelInit& init) {
   return static_cast<DcepChannelType>(base | unordered);
 }
 
+std::string Describe(const std::optional<uint16_t>& id, const std::string& label) {
+  return absl::StrCat("data channel ", id ? absl::StrCat(*id) : std::string("(no id)"), " '", label,
+                      "'");
+}
+
 }  // namespace
 
 // ---- DataChannel ----
@@ -41,9 +46,15 @@ absl::Status DataChannel::SendMessage(uint32_t ppid, absl::Span<const uint8_t> d
   if (manager_ == nullptr || state_ == DataChannelState::kClosing ||
       state_ == DataChannelState::kClosed) {
     return absl::FailedPreconditionError(
-        absl::StrCat("data channel ", id_, " '", label_, "' is closing or closed"));
+        absl::StrCat(Describe(id_, label_), " is closing or closed"));
   }
-  absl::Status status = manager_->sctp_->Send(id_, ppid, data, manager_->SendOptionsFor(*this));
+  if (!id_) {
+    // No stream until Start() fixes the DTLS role; the W3C send() refuses a
+    // connecting channel anyway (InvalidStateError).
+    return absl::FailedPreconditionError(
+        absl::StrCat(Describe(id_, label_), " has no stream id before the DTLS role is known"));
+  }
+  absl::Status status = manager_->sctp_->Send(*id_, ppid, data, manager_->SendOptionsFor(*this));
   if (status.ok()) {
     ++manager_->stats_.messages_sent;
     manager_->stats_.bytes_sent += data.size();
@@ -57,7 +68,9 @@ void DataChannel::Close() {
 }
 
 size_t DataChannel::buffered_amount() const {
-  return manager_ == nullptr ? 0 : manager_->sctp_->buffered_amount();
+  // A closed channel's id may already carry a new channel.
+  if (manager_ == nullptr || !id_ || state_ == DataChannelState::kClosed) return 0;
+  return manager_->sctp_->buffered_amount(*id_);
 }
 
 // ---- DataChannelManager ----
@@ -81,6 +94,9 @@ absl::StatusOr<std::unique_ptr<DataChannelManager>> DataChannelManager::Create(
   callbacks.on_outgoing_reset = [self](absl::Span<const uint16_t> ids) {
     self->OnOutgoingReset(ids);
   };
+  callbacks.on_buffered_amount_decreased = [self](uint16_t sid, size_t previous, size_t current) {
+    self->OnBufferedAmountDecreased(sid, previous, current);
+  };
   auto sctp = SctpAssociation::Create(env, config, std::move(send), std::move(callbacks));
   if (!sctp.ok()) return sctp.status();
   manager->sctp_ = std::move(*sctp);
@@ -93,9 +109,72 @@ DataChannelManager::~DataChannelManager() {
     channel->manager_ = nullptr;
     channel->state_ = DataChannelState::kClosed;
   }
+  for (auto& channel : pending_) {
+    channel->manager_ = nullptr;
+    channel->state_ = DataChannelState::kClosed;
+  }
   // The association goes first (member order would destroy it after
   // channels_), so nothing it does on the way out reaches a channel.
   sctp_.reset();
+}
+
+bool DataChannelManager::started() const { return started_ || sctp_->state() != SctpState::kNew; }
+
+absl::Status DataChannelManager::Start(SctpRole role, uint16_t remote_port) {
+  if (started()) return absl::FailedPreconditionError("the data channel manager already started");
+  if (absl::Status s = sctp_->SetRemotePort(remote_port); !s.ok()) return s;
+  FixRole(role);
+  return sctp_->Connect();
+}
+
+void DataChannelManager::FixRole(SctpRole role) {
+  started_ = true;
+  config_.role = role;
+  // W3C RTCDataChannel: once the DTLS role is known, the channels created
+  // without an id get one, in creation order.
+  std::vector<std::shared_ptr<DataChannel>> waiting = std::move(pending_);
+  pending_.clear();
+  for (auto& channel : waiting) {
+    if (channel->state_ == DataChannelState::kClosed) continue;
+    std::optional<uint16_t> id = FreeIdOfOurParity();
+    if (!id) {
+      // W3C: a channel whose id cannot be assigned closes.
+      ++stats_.channels_without_id;
+      FinishClose(*channel);
+      continue;
+    }
+    channel->id_ = id;
+    channels_[*id] = channel;
+    if (!SendOpen(*channel).ok()) {
+      channels_.erase(*id);
+      channel->id_.reset();
+      FinishClose(*channel);
+    }
+  }
+}
+
+std::optional<uint16_t> DataChannelManager::FreeIdOfOurParity() const {
+  const uint32_t limit = std::min<uint32_t>(config_.streams, kMaxStreamId + 1);
+  for (uint32_t candidate = config_.role == SctpRole::kClient ? 0 : 1; candidate < limit;
+       candidate += 2) {
+    const auto id = static_cast<uint16_t>(candidate);
+    if (!channels_.contains(id) && !refused_streams_.contains(id)) return id;
+  }
+  return std::nullopt;
+}
+
+std::vector<std::shared_ptr<DataChannel>> DataChannelManager::channels() const {
+  std::vector<std::shared_ptr<DataChannel>> out;
+  auto live = [](const DataChannel& ch) {
+    return ch.state_ == DataChannelState::kConnecting || ch.state_ == DataChannelState::kOpen;
+  };
+  for (const auto& [id, ch] : channels_) {
+    if (live(*ch)) out.push_back(ch);
+  }
+  for (const auto& ch : pending_) {
+    if (live(*ch)) out.push_back(ch);
+  }
+  return out;
 }
 
 bool DataChannelManager::IsOurParity(uint16_t id) const {
@@ -130,6 +209,9 @@ absl::StatusOr<std::shared_ptr<DataChannel>> DataChannelManager::CreateDataChann
   if (sctp_->state() == SctpState::kClosed || sctp_->state() == SctpState::kFailed) {
     return absl::FailedPreconditionError("the SCTP association is closed");
   }
+  // sctp()->Connect() called directly (SctpConfig's role) and its state
+  // event not delivered yet: the role is fixed all the same.
+  if (!started_ && started()) FixRole(config_.role);
   const uint32_t limit = std::min<uint32_t>(config_.streams, kMaxStreamId + 1);
   uint16_t id = 0;
   if (init.negotiated) {
@@ -144,16 +226,17 @@ absl::StatusOr<std::shared_ptr<DataChannel>> DataChannelManager::CreateDataChann
     }
   } else {
     if (init.id) return absl::InvalidArgumentError("only negotiated channels take an id");
-    bool found = false;
-    for (uint32_t candidate = config_.role == SctpRole::kClient ? 0 : 1; candidate < limit;
-         candidate += 2) {
-      if (!channels_.contains(static_cast<uint16_t>(candidate))) {
-        id = static_cast<uint16_t>(candidate);
-        found = true;
-        break;
-      }
+    if (!started_) {
+      // The parity is unknown until the DTLS role is (RFC 8832 §6): the
+      // channel waits without an id and Start() sends its OPEN.
+      std::shared_ptr<DataChannel> channel(
+          new DataChannel(this, std::nullopt, std::move(label), std::move(init)));
+      pending_.push_back(channel);
+      return channel;
     }
-    if (!found) return absl::ResourceExhaustedError("no free stream id of our parity");
+    std::optional<uint16_t> free = FreeIdOfOurParity();
+    if (!free) return absl::ResourceExhaustedError("no free stream id of our parity");
+    id = *free;
   }
 
   std::shared_ptr<DataChannel> channel(new DataChannel(this, id, std::move(label), init));
@@ -171,6 +254,15 @@ absl::StatusOr<std::shared_ptr<DataChannel>> DataChannelManager::CreateDataChann
     return channel;
   }
 
+  if (absl::Status s = SendOpen(*channel); !s.ok()) {
+    channels_.erase(id);
+    return s;
+  }
+  return channel;
+}
+
+absl::Status DataChannelManager::SendOpen(DataChannel& channel) {
+  const DataChannelInit& init = channel.init_;
   DcepOpen open;
   open.channel_type = ChannelTypeFor(init);
   open.priority = init.priority;
@@ -178,20 +270,14 @@ absl::StatusOr<std::shared_ptr<DataChannel>> DataChannelManager::CreateDataChann
   if (init.max_packet_life_time) {
     open.reliability_parameter = static_cast<uint32_t>(init.max_packet_life_time->ms());
   }
-  open.label = channel->label_;
+  open.label = channel.label_;
   open.protocol = init.protocol;
   auto bytes = SerializeDcepOpen(open);
-  if (!bytes.ok()) {
-    channels_.erase(id);
-    return bytes.status();
-  }
+  if (!bytes.ok()) return bytes.status();
   // RFC 8832 §6: DCEP goes reliable and ordered on the channel's own stream.
-  if (absl::Status s = sctp_->Send(id, kPpidDcep, *bytes); !s.ok()) {
-    channels_.erase(id);
-    return s;
-  }
+  if (absl::Status s = sctp_->Send(*channel.id_, kPpidDcep, *bytes); !s.ok()) return s;
   ++stats_.dcep_opens_sent;
-  return channel;
+  return absl::OkStatus();
 }
 
 void DataChannelManager::SetOpen(DataChannel& channel) {
@@ -201,6 +287,8 @@ void DataChannelManager::SetOpen(DataChannel& channel) {
 }
 
 void DataChannelManager::OnSctpState(SctpState state) {
+  // sctp()->Connect() called directly: SctpConfig's role applies.
+  if (!started_ && state != SctpState::kNew) FixRole(config_.role);
   if (state == SctpState::kConnected) {
     std::vector<std::shared_ptr<DataChannel>> to_open;
     for (auto& [id, ch] : channels_) {
@@ -212,7 +300,7 @@ void DataChannelManager::OnSctpState(SctpState state) {
     }
   } else if (state == SctpState::kClosed || state == SctpState::kFailed) {
     // No stream resets are possible any more: every channel is closed.
-    std::vector<std::shared_ptr<DataChannel>> all;
+    std::vector<std::shared_ptr<DataChannel>> all = pending_;
     for (auto& [id, ch] : channels_) all.push_back(ch);
     for (auto& ch : all) FinishClose(*ch);
   }
@@ -241,6 +329,11 @@ void DataChannelManager::OnMessage(uint16_t stream_id, uint32_t ppid,
   }
   auto it = channels_.find(stream_id);
   if (it == channels_.end() || it->second->state_ == DataChannelState::kClosed) {
+    // RFC 8832 §6 calls user data on an unused stream an error and closes
+    // "the corresponding data channel". The stream is not reset here: a
+    // negotiated channel (RFC 8831 §6.5) the peer created and used before
+    // the application here created its twin would be torn down by a race
+    // that is no error of the peer's.
     ++stats_.unknown_stream_dropped;
     return;
   }
@@ -261,7 +354,10 @@ void DataChannelManager::OnMessage(uint16_t stream_id, uint32_t ppid,
 void DataChannelManager::OnDcep(uint16_t stream_id, absl::Span<const uint8_t> payload) {
   auto parsed = ParseDcepMessage(payload);
   if (!parsed.ok()) {
+    // RFC 8832 §6/§7: an OPEN that is not well formed (or inconsistent
+    // lengths, unknown values) closes the corresponding channel.
     ++stats_.dcep_malformed;
+    RefuseStream(stream_id);
     return;
   }
   if (const auto* open = std::get_if<DcepOpen>(&*parsed)) {
@@ -274,6 +370,9 @@ void DataChannelManager::OnDcep(uint16_t stream_id, absl::Span<const uint8_t> pa
   if (it == channels_.end() || it->second->init_.negotiated || !IsOurParity(stream_id) ||
       it->second->state_ != DataChannelState::kConnecting) {
     ++stats_.dcep_malformed;
+    // The peer believes in a channel we do not have: resetting the stream
+    // frees it. A stray ACK on one of our channels is harmless and left be.
+    if (it == channels_.end()) RefuseStream(stream_id);
     return;
   }
   std::shared_ptr<DataChannel> channel = it->second;
@@ -284,18 +383,13 @@ void DataChannelManager::OnDcep(uint16_t stream_id, absl::Span<const uint8_t> pa
 void DataChannelManager::OnOpenMessage(uint16_t stream_id, const DcepOpen& open) {
   // RFC 8832 §6: the OPEN must come on an unused stream of the peer's parity
   // with valid parameters (the parser checked those).
-  if (IsOurParity(stream_id)) {
+  // RFC 8832 §6: a refused OPEN gets no ACK, and "the corresponding data
+  // channel" closes: our channel on that stream if the stream is used (the
+  // parity rule broken or not), else the bare stream is reset, which tells
+  // the peer its setup failed and frees its channel.
+  if (IsOurParity(stream_id) || channels_.contains(stream_id)) {
     ++stats_.dcep_malformed;
-    // The stream is unused (ours not taken) or in use by our own channel;
-    // either way no ACK. Closing "the corresponding data channel" would
-    // tear down a channel of ours on the peer's word, so it is left alone.
-    return;
-  }
-  if (auto it = channels_.find(stream_id); it != channels_.end()) {
-    ++stats_.dcep_malformed;
-    // RFC 8832 §6: an OPEN on a used stream closes that channel, no ACK.
-    std::shared_ptr<DataChannel> channel = it->second;
-    StartClose(*channel);
+    RefuseStream(stream_id);
     return;
   }
   DataChannelInit init;
@@ -328,11 +422,34 @@ void DataChannelManager::OnOpenMessage(uint16_t stream_id, const DcepOpen& open)
   if (on_data_channel_) on_data_channel_(channel);
 }
 
+void DataChannelManager::RefuseStream(uint16_t stream_id) {
+  if (auto it = channels_.find(stream_id); it != channels_.end()) {
+    std::shared_ptr<DataChannel> channel = it->second;
+    if (channel->state_ == DataChannelState::kClosed || channel->reset_requested_) return;
+    ++stats_.refused_stream_resets;
+    StartClose(*channel);
+    return;
+  }
+  if (refused_streams_.contains(stream_id)) return;  // already being reset
+  // RFC 6525 §5.1.2: our outgoing side of the stream. The peer answers by
+  // resetting its own (RFC 8831 §6.7), which closes its channel.
+  const uint16_t ids[] = {stream_id};
+  if (sctp_->ResetStreams(ids).ok()) {
+    refused_streams_.insert(stream_id);
+    ++stats_.refused_stream_resets;
+  }
+}
+
 void DataChannelManager::StartClose(DataChannel& channel) {
   if (channel.state_ == DataChannelState::kClosed || channel.reset_requested_) return;
+  if (!channel.id_) {
+    // Created before Start(): no stream, nothing to reset.
+    FinishClose(channel);
+    return;
+  }
   channel.state_ = DataChannelState::kClosing;
   channel.reset_requested_ = true;
-  const uint16_t ids[] = {channel.id_};
+  const uint16_t ids[] = {*channel.id_};
   // RFC 8831 §6.7: closing is an SCTP reset of the outgoing stream; the peer
   // answers by resetting its own, which completes the close.
   if (!sctp_->ResetStreams(ids).ok()) {
@@ -355,6 +472,8 @@ void DataChannelManager::OnIncomingReset(absl::Span<const uint16_t> ids) {
 
 void DataChannelManager::OnOutgoingReset(absl::Span<const uint16_t> ids) {
   for (uint16_t id : ids) {
+    // A refused stream: the id is ours to use again.
+    if (refused_streams_.erase(id) > 0) continue;
     auto it = channels_.find(id);
     if (it == channels_.end()) continue;
     it->second->outgoing_reset_done_ = true;
@@ -376,13 +495,38 @@ void DataChannelManager::FinishClose(DataChannel& channel) {
   channel.state_ = DataChannelState::kClosed;
   ++stats_.channels_closed;
   // Both directions are reset, so the id may carry a new channel.
-  auto it = channels_.find(channel.id_);
   std::shared_ptr<DataChannel> keep;
-  if (it != channels_.end() && it->second.get() == &channel) {
-    keep = it->second;
-    channels_.erase(it);
+  if (channel.id_) {
+    auto it = channels_.find(*channel.id_);
+    if (it != channels_.end() && it->second.get() == &channel) {
+      keep = it->second;
+      channels_.erase(it);
+    }
+  } else {
+    auto it = std::find_if(pending_.begin(), pending_.end(),
+                           [&](const auto& ch) { return ch.get() == &channel; });
+    if (it != pending_.end()) {
+      keep = *it;
+      pending_.erase(it);
+    }
   }
   if (channel.on_close_) channel.on_close_();
+}
+
+void DataChannelManager::OnBufferedAmountDecreased(uint16_t stream_id, size_t previous,
+                                                   size_t current) {
+  auto it = channels_.find(stream_id);
+  if (it == channels_.end()) return;
+  const DataChannel& channel = *it->second;
+  const size_t threshold = channel.buffered_amount_low_threshold_;
+  if (!(previous > threshold && current <= threshold)) return;
+  // W3C: "queue a task" to fire bufferedamountlow, so the callback never
+  // runs inside the Send() that handed the bytes over.
+  std::weak_ptr<DataChannel> weak = it->second;
+  env_.PostTask([weak, alive = alive_] {
+    if (!*alive) return;
+    if (auto ch = weak.lock(); ch && ch->on_buffered_amount_low_) ch->on_buffered_amount_low_();
+  });
 }
 
 }  // namespace rtcsim::sctp

@@ -9,15 +9,21 @@
 // resets completed.
 //
 // The manager owns its association: feed lower-transport datagrams to
-// sctp()->HandlePacket() and start it with sctp()->Connect(). All callbacks
-// run on the Env's thread and may call back into the manager or channels.
+// sctp()->HandlePacket(). Start it with Start(role, remote_port) once the
+// DTLS role and the peer's a=sctp-port are known (a PeerConnection learns
+// them from negotiation), or with sctp()->Connect() when SctpConfig already
+// names both. In-band channels created before that have no id yet (the W3C
+// RTCDataChannel id is null until the DTLS role is known): Start gives them
+// ids in creation order. All callbacks run on the Env's thread and may call
+// back into the manager or channels.
 //
 // Example:
-//   auto dcm = DataChannelManager::Create(env, {.role = SctpRole::kClient}, send);
+//   auto dcm = DataChannelManager::Create(env, {}, send);
 //   (*dcm)->set_on_data_channel([](std::shared_ptr<DataChannel> ch) { ... });
-//   (*dcm)->sctp()->Connect();
-//   auto ch = (*dcm)->CreateDataChannel("chat", {});
+//   auto ch = (*dcm)->CreateDataChannel("chat", {});  // (*ch)->id() is nullopt
 //   (*ch)->set_on_open([&] { (*ch)->Send("hi"); });
+//   // After negotiation: we are the DTLS client, the peer offered port 5000.
+//   (*dcm)->Start(SctpRole::kClient, 5000);  // (*ch)->id() is now 0
 #ifndef RTCSIM_STACK_SCTP_DATA_CHANNEL_H_
 #define RTCSIM_STACK_SCTP_DATA_CHANNEL_H_
 
@@ -27,7 +33,9 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -71,7 +79,8 @@ class DataChannel {
 
   const std::string& label() const { return label_; }
   const std::string& protocol() const { return init_.protocol; }
-  uint16_t id() const { return id_; }
+  // nullopt for an in-band channel created before the DTLS role was known.
+  std::optional<uint16_t> id() const { return id_; }
   bool ordered() const { return init_.ordered; }
   std::optional<uint16_t> max_retransmits() const { return init_.max_retransmits; }
   std::optional<TimeDelta> max_packet_life_time() const { return init_.max_packet_life_time; }
@@ -81,18 +90,27 @@ class DataChannel {
 
   // Sends one message. Allowed while connecting: before the peer's ACK the
   // association queues it and it goes out ordered (RFC 8832 §6). Refused
-  // (FailedPrecondition) once closing; InvalidArgument above the
-  // association's max_message_size.
+  // (FailedPrecondition) before the channel has an id and once closing;
+  // InvalidArgument, naming both sizes, above the association's
+  // max_message_size.
   absl::Status Send(absl::string_view text);
   absl::Status SendBinary(absl::Span<const uint8_t> data);
   // Starts the closing procedure (RFC 8831 §6.7); on_close fires when both
   // directions of the stream are reset.
   void Close();
 
-  // Bytes queued in the association and not yet taken by the SCTP stack. The
-  // association reports one figure for all its streams, so this is shared by
-  // every channel of the manager until it reports per-stream amounts.
+  // W3C bufferedAmount: this channel's message bytes queued in the
+  // association and not yet taken by the SCTP stack (its stream's figure;
+  // other channels' bytes do not count, nor DCEP messages).
   size_t buffered_amount() const;
+  // W3C bufferedAmountLowThreshold and the bufferedamountlow event: the
+  // callback runs from a posted task after buffered_amount() fell from above
+  // the threshold to at or below it.
+  void set_buffered_amount_low_threshold(size_t bytes) { buffered_amount_low_threshold_ = bytes; }
+  size_t buffered_amount_low_threshold() const { return buffered_amount_low_threshold_; }
+  void set_on_buffered_amount_low(std::function<void()> cb) {
+    on_buffered_amount_low_ = std::move(cb);
+  }
 
   void set_on_open(std::function<void()> cb) { on_open_ = std::move(cb); }
   void set_on_message(MessageCallback cb) { on_message_ = std::move(cb); }
@@ -100,12 +118,13 @@ class DataChannel {
 
  private:
   friend class DataChannelManager;
-  DataChannel(DataChannelManager* manager, uint16_t id, std::string label, DataChannelInit init)
+  DataChannel(DataChannelManager* manager, std::optional<uint16_t> id, std::string label,
+              DataChannelInit init)
       : manager_(manager), id_(id), label_(std::move(label)), init_(std::move(init)) {}
   absl::Status SendMessage(uint32_t ppid, absl::Span<const uint8_t> data);
 
   DataChannelManager* manager_;  // null once the manager is gone
-  uint16_t id_;
+  std::optional<uint16_t> id_;
   std::string label_;
   DataChannelInit init_;
   DataChannelState state_ = DataChannelState::kConnecting;
@@ -118,6 +137,8 @@ class DataChannel {
   std::function<void()> on_open_;
   MessageCallback on_message_;
   std::function<void()> on_close_;
+  size_t buffered_amount_low_threshold_ = 0;
+  std::function<void()> on_buffered_amount_low_;
 };
 
 struct DataChannelStats {
@@ -132,6 +153,14 @@ struct DataChannelStats {
   // DCEP messages refused: unparsable, an OPEN on a used stream or with the
   // wrong parity for the peer's role, an ACK nobody waited for.
   uint64_t dcep_malformed = 0;
+  // Streams we reset (or channels we closed) because a DCEP message on them
+  // was refused (RFC 8832 §6 and §7: close "the corresponding data channel";
+  // resetting a stream with no channel here frees the peer's side). User
+  // data on a stream with no channel is only counted, see OnMessage.
+  uint64_t refused_stream_resets = 0;
+  // In-band channels created before Start that found no free id of our
+  // parity there; they closed (W3C: a channel whose id stays null closes).
+  uint64_t channels_without_id = 0;
   // User messages on a stream with no channel (RFC 8832 §6 calls it an
   // error), or with a PPID that is not a WebRTC one.
   uint64_t unknown_stream_dropped = 0;
@@ -152,11 +181,22 @@ class DataChannelManager {
 
   SctpAssociation* sctp() { return sctp_.get(); }
 
+  // Fixes the DTLS role (stream id parity, RFC 8832 §6) and the peer's SCTP
+  // port (its a=sctp-port, RFC 8841 §5), gives ids to in-band channels
+  // created without one (creation order, lowest free id of our parity) and
+  // sends their OPENs, then starts the association (SctpAssociation::
+  // Connect). FailedPrecondition if already started, by Start or by a direct
+  // sctp()->Connect() (which keeps SctpConfig's role and port).
+  absl::Status Start(SctpRole role, uint16_t remote_port);
+  // Whether the role is fixed: Start() or sctp()->Connect() was called.
+  bool started() const;
+
   // In-band channels get the lowest free id of our parity and send the OPEN
-  // at once (queued until the association is up). Negotiated channels use
-  // init.id and open when the association is connected. Errors:
-  // InvalidArgument for bad options, AlreadyExists for a used id,
-  // ResourceExhausted when no id of our parity is free.
+  // at once (queued until the association is up); before started() they
+  // have no id and wait for Start(). Negotiated channels use init.id and
+  // open when the association is connected. Errors: InvalidArgument for bad
+  // options, AlreadyExists for a used id, ResourceExhausted when no id of
+  // our parity is free.
   absl::StatusOr<std::shared_ptr<DataChannel>> CreateDataChannel(std::string label,
                                                                  DataChannelInit init);
 
@@ -165,7 +205,11 @@ class DataChannelManager {
   void set_on_sctp_state(std::function<void(SctpState)> cb) { on_sctp_state_ = std::move(cb); }
 
   const DataChannelStats& stats() const { return stats_; }
-  size_t channel_count() const { return channels_.size(); }
+  // Channels with a stream or waiting for one (not yet fully closed).
+  size_t channel_count() const { return channels_.size() + pending_.size(); }
+  // Channels connecting or open (for getStats): by id, then the id-less
+  // ones in creation order.
+  std::vector<std::shared_ptr<DataChannel>> channels() const;
 
  private:
   friend class DataChannel;
@@ -177,6 +221,15 @@ class DataChannelManager {
   void OnOpenMessage(uint16_t stream_id, const DcepOpen& open);
   void OnIncomingReset(absl::Span<const uint16_t> ids);
   void OnOutgoingReset(absl::Span<const uint16_t> ids);
+  void OnBufferedAmountDecreased(uint16_t stream_id, size_t previous, size_t current);
+
+  // Fixes the role and gives the id-less channels their streams.
+  void FixRole(SctpRole role);
+  std::optional<uint16_t> FreeIdOfOurParity() const;
+  absl::Status SendOpen(DataChannel& channel);
+  // Closes what the peer opened on `stream_id` after refusing its use: the
+  // channel there, or else the bare stream (RFC 8832 §6).
+  void RefuseStream(uint16_t stream_id);
 
   void SetOpen(DataChannel& channel);
   void StartClose(DataChannel& channel);
@@ -188,7 +241,13 @@ class DataChannelManager {
   Env& env_;
   SctpConfig config_;
   std::unique_ptr<SctpAssociation> sctp_;
+  bool started_ = false;  // role fixed (see started())
   std::map<uint16_t, std::shared_ptr<DataChannel>> channels_;
+  // In-band channels created before the role was known, in creation order.
+  std::vector<std::shared_ptr<DataChannel>> pending_;
+  // Streams with no channel that RefuseStream() is resetting: not reset
+  // twice, and not given to a new channel of ours until the reset is done.
+  std::set<uint16_t> refused_streams_;
   DataChannelCallback on_data_channel_;
   std::function<void(SctpState)> on_sctp_state_;
   DataChannelStats stats_;

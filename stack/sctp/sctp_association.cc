@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <usrsctp.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -23,6 +24,7 @@
 #include <vector>
 
 #include "absl/base/call_once.h"
+#include "absl/base/internal/raw_logging.h"
 #include "absl/strings/str_cat.h"
 #include "stack/env/virtual_wall_clock.h"
 
@@ -39,18 +41,55 @@ constexpr int kSocketBufferBytes = 1024 * 1024;
 // recovers sooner after a loss burst (libwebrtc-style deployments use ~10 s).
 constexpr uint32_t kRtoMaxMs = 10000;
 
+// RFC 9260 §3.2: chunk types whose TSN marks a transmission of user data.
+constexpr uint8_t kChunkData = 0;
+constexpr uint8_t kChunkIData = 64;        // RFC 8260 §2.1
+constexpr size_t kCommonHeaderBytes = 12;  // RFC 9260 §3.1
+constexpr size_t kChunkHeaderBytes = 4;    // type, flags, length
+constexpr size_t kTsnEnd = 8;              // chunk header + 32-bit TSN
+
 }  // namespace
+
+int SentTsnTracker::Observe(absl::Span<const uint8_t> packet) {
+  int retransmitted = 0;
+  size_t at = kCommonHeaderBytes;
+  while (packet.size() >= kChunkHeaderBytes && at <= packet.size() - kChunkHeaderBytes) {
+    const uint8_t type = packet[at];
+    const size_t length = (size_t{packet[at + 2]} << 8) | packet[at + 3];
+    // RFC 9260 §3.2: the length covers the header and excludes padding.
+    if (length < kChunkHeaderBytes || length > packet.size() - at) break;
+    if ((type == kChunkData || type == kChunkIData) && length >= kTsnEnd) {
+      const uint32_t tsn = (uint32_t{packet[at + 4]} << 24) | (uint32_t{packet[at + 5]} << 16) |
+                           (uint32_t{packet[at + 6]} << 8) | packet[at + 7];
+      // RFC 1982 serial arithmetic on 32 bits: newer iff the forward
+      // distance is below 2^31.
+      if (have_highest_ && static_cast<int32_t>(tsn - highest_tsn_) <= 0) {
+        ++retransmitted;
+      } else {
+        have_highest_ = true;
+        highest_tsn_ = tsn;
+      }
+    }
+    // Chunks are padded to 4 bytes (RFC 9260 §3.2); the last may end unpadded.
+    const size_t padded = (length + 3) & ~size_t{3};
+    if (padded > packet.size() - at) break;
+    at += padded;
+  }
+  return retransmitted;
+}
 
 class SctpAssociation::Impl {
  public:
   Impl(Env& env, SctpConfig config, SendFunction send, Callbacks callbacks)
       : env_(env),
         config_(std::move(config)),
+        remote_port_(config_.remote_port),
         send_(std::move(send)),
         callbacks_(std::move(callbacks)) {}
   ~Impl();
 
   absl::Status Init();
+  absl::Status SetRemotePort(uint16_t port);
   absl::Status Connect();
   void HandlePacket(absl::Span<const uint8_t> packet);
   absl::Status Send(uint16_t stream_id, uint32_t ppid, absl::Span<const uint8_t> payload,
@@ -60,6 +99,10 @@ class SctpAssociation::Impl {
 
   SctpState state() const { return state_; }
   size_t buffered_amount() const { return buffered_; }
+  size_t buffered_amount(uint16_t stream_id) const {
+    auto it = stream_buffered_.find(stream_id);
+    return it == stream_buffered_.end() ? 0 : it->second;
+  }
   const SctpStats& stats() const { return stats_; }
 
   // usrsctp callbacks (queue only).
@@ -74,13 +117,24 @@ class SctpAssociation::Impl {
   struct Outgoing {
     std::vector<uint8_t> bytes;
     size_t offset = 0;  // bytes usrsctp accepted so far (partial sends)
+    // Whether the bytes count in buffered_amount (see the header): false for
+    // DCEP and for the padding byte of an empty message.
+    bool counted = true;
     sctp_sendv_spa spa;
   };
   struct Event {
-    enum class Kind { kState, kMessage, kIncomingReset, kOutgoingReset } kind;
+    enum class Kind {
+      kState,
+      kMessage,
+      kIncomingReset,
+      kOutgoingReset,
+      kBufferedAmountDecreased
+    } kind;
     SctpState state = SctpState::kNew;
     uint16_t stream_id = 0;
     uint32_t ppid = 0;
+    size_t previous_amount = 0;
+    size_t current_amount = 0;
     std::vector<uint8_t> payload;
     std::vector<uint16_t> streams;
   };
@@ -88,11 +142,14 @@ class SctpAssociation::Impl {
   void SetState(SctpState state);
   void HandleNotification(const uint8_t* data, size_t length);
   void FlushSendQueue();
+  // `accepted` bytes of `out` left the queue (taken by usrsctp or dropped).
+  void Unbuffer(const Outgoing& out, size_t accepted, bool notify);
   void ScheduleTick();
   sockaddr_conn Address(uint16_t port) const;
 
   Env& env_;
   const SctpConfig config_;
+  uint16_t remote_port_;
   const SendFunction send_;
   const Callbacks callbacks_;
   uint64_t id_ = 0;
@@ -103,6 +160,8 @@ class SctpAssociation::Impl {
   std::deque<Event> events_;
   std::deque<Outgoing> send_queue_;
   size_t buffered_ = 0;
+  std::map<uint16_t, size_t> stream_buffered_;  // streams with bytes queued
+  SentTsnTracker sent_tsns_;
   // A message delivered in parts (partial delivery, RFC 9260 §6.9), until
   // MSG_EOR.
   std::vector<uint8_t> partial_;
@@ -325,13 +384,21 @@ SctpAssociation::Impl::~Impl() {
   }
 }
 
+absl::Status SctpAssociation::Impl::SetRemotePort(uint16_t port) {
+  if (state_ != SctpState::kNew) {
+    return absl::FailedPreconditionError("the remote port is fixed once Connect() was called");
+  }
+  remote_port_ = port;
+  return absl::OkStatus();
+}
+
 absl::Status SctpAssociation::Impl::Connect() {
   if (state_ != SctpState::kNew) return absl::FailedPreconditionError("Connect() called twice");
   StackCall call(env_);
   // In AF_CONN mode the peer is named by our own address: the stack uses the
   // sconn_addr as both ends when it matches incoming packets (see
   // HandlePacket), and the lower transport knows the real peer.
-  sockaddr_conn peer = Address(config_.remote_port);
+  sockaddr_conn peer = Address(remote_port_);
   if (usrsctp_connect(socket_, reinterpret_cast<sockaddr*>(&peer), sizeof(peer)) != 0 &&
       errno != EINPROGRESS) {
     SetState(SctpState::kFailed);
@@ -394,6 +461,7 @@ absl::Status SctpAssociation::Impl::Send(uint16_t stream_id, uint32_t ppid,
   } else {
     out.bytes.assign(payload.begin(), payload.end());
   }
+  out.counted = !payload.empty() && ppid != kPpidDcep;
   std::memset(&out.spa, 0, sizeof(out.spa));
   out.spa.sendv_flags = SCTP_SEND_SNDINFO_VALID;
   out.spa.sendv_sndinfo.snd_sid = stream_id;
@@ -409,7 +477,10 @@ absl::Status SctpAssociation::Impl::Send(uint16_t stream_id, uint32_t ppid,
     out.spa.sendv_prinfo.pr_value =
         static_cast<uint32_t>(std::max<int64_t>(0, options.max_lifetime->ms()));
   }
-  buffered_ += out.bytes.size();
+  if (out.counted) {
+    buffered_ += out.bytes.size();
+    stream_buffered_[stream_id] += out.bytes.size();
+  }
   send_queue_.push_back(std::move(out));
   ++stats_.messages_sent;
   StackCall call(env_);
@@ -428,17 +499,36 @@ void SctpAssociation::Impl::FlushSendQueue() {
       if (errno == EWOULDBLOCK || errno == EAGAIN) return;  // retried on the next tick
       // Anything else (e.g. the association went away) loses the message.
       ++stats_.messages_abandoned;
-      buffered_ -= remaining;
+      Unbuffer(out, remaining, /*notify=*/true);
       send_queue_.pop_front();
       continue;
     }
     // With SCTP_EXPLICIT_EOR a short write leaves the message open; the next
     // call continues it, and SCTP_EOR on that call ends it.
     out.offset += static_cast<size_t>(n);
-    buffered_ -= static_cast<size_t>(n);
+    Unbuffer(out, static_cast<size_t>(n), /*notify=*/true);
     if (out.offset < out.bytes.size()) return;
     send_queue_.pop_front();
   }
+}
+
+void SctpAssociation::Impl::Unbuffer(const Outgoing& out, size_t accepted, bool notify) {
+  if (!out.counted || accepted == 0) return;
+  const uint16_t stream_id = out.spa.sendv_sndinfo.snd_sid;
+  auto it = stream_buffered_.find(stream_id);
+  ABSL_RAW_CHECK(it != stream_buffered_.end() && it->second >= accepted && buffered_ >= accepted,
+                 "buffered amount accounting out of step with the send queue");
+  const size_t previous = it->second;
+  it->second -= accepted;
+  buffered_ -= accepted;
+  const size_t current = it->second;
+  if (current == 0) stream_buffered_.erase(it);
+  if (!notify) return;
+  Event e{Event::Kind::kBufferedAmountDecreased};
+  e.stream_id = stream_id;
+  e.previous_amount = previous;
+  e.current_amount = current;
+  events_.push_back(std::move(e));
 }
 
 absl::Status SctpAssociation::Impl::ResetStreams(absl::Span<const uint16_t> stream_ids) {
@@ -468,6 +558,7 @@ void SctpAssociation::Impl::Close() {
     stats_.messages_abandoned += send_queue_.size();
     send_queue_.clear();
     buffered_ = 0;
+    stream_buffered_.clear();
     SetState(SctpState::kClosed);
   }
 }
@@ -493,6 +584,11 @@ void SctpAssociation::Impl::SetState(SctpState state) {
 
 void SctpAssociation::Impl::OnOutput(const void* buffer, size_t length) {
   const auto* bytes = static_cast<const uint8_t*>(buffer);
+  const int retransmitted = sent_tsns_.Observe(absl::MakeConstSpan(bytes, length));
+  if (retransmitted > 0) {
+    stats_.data_retransmissions += static_cast<uint64_t>(retransmitted);
+    ++stats_.packets_retransmitted;
+  }
   outbox_.emplace_back(bytes, bytes + length);
 }
 
@@ -602,6 +698,11 @@ bool SctpAssociation::Impl::DrainOne() {
     case Event::Kind::kOutgoingReset:
       if (callbacks_.on_outgoing_reset) callbacks_.on_outgoing_reset(e.streams);
       break;
+    case Event::Kind::kBufferedAmountDecreased:
+      if (callbacks_.on_buffered_amount_decreased) {
+        callbacks_.on_buffered_amount_decreased(e.stream_id, e.previous_amount, e.current_amount);
+      }
+      break;
   }
   return true;
 }
@@ -619,6 +720,7 @@ absl::StatusOr<std::unique_ptr<SctpAssociation>> SctpAssociation::Create(Env& en
 
 SctpAssociation::SctpAssociation(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 SctpAssociation::~SctpAssociation() = default;
+absl::Status SctpAssociation::SetRemotePort(uint16_t port) { return impl_->SetRemotePort(port); }
 absl::Status SctpAssociation::Connect() { return impl_->Connect(); }
 void SctpAssociation::HandlePacket(absl::Span<const uint8_t> packet) {
   impl_->HandlePacket(packet);
@@ -633,6 +735,9 @@ absl::Status SctpAssociation::ResetStreams(absl::Span<const uint16_t> stream_ids
 void SctpAssociation::Close() { impl_->Close(); }
 SctpState SctpAssociation::state() const { return impl_->state(); }
 size_t SctpAssociation::buffered_amount() const { return impl_->buffered_amount(); }
+size_t SctpAssociation::buffered_amount(uint16_t stream_id) const {
+  return impl_->buffered_amount(stream_id);
+}
 const SctpStats& SctpAssociation::stats() const { return impl_->stats(); }
 
 }  // namespace rtcsim::sctp

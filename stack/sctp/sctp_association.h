@@ -102,6 +102,30 @@ struct SctpStats {
   uint64_t messages_abandoned = 0;
   // Incoming messages larger than max_message_size, dropped.
   uint64_t oversized_dropped = 0;
+  // DATA chunks sent again: their TSN was not above the highest TSN sent
+  // before (RFC 9260 §3.3.1, serial arithmetic per §1.6), read from the
+  // packets leaving the stack, so fast and timer-driven retransmissions
+  // (RFC 9260 §6.3.3, §7.2.4) count alike.
+  uint64_t data_retransmissions = 0;
+  // Packets carrying at least one such DATA chunk.
+  uint64_t packets_retransmitted = 0;
+};
+
+// Watches the DATA chunks of outgoing SCTP packets and tells first
+// transmissions from retransmissions by TSN (RFC 9260 §3.3.1: each new DATA
+// chunk takes the next TSN, so one at or below the highest sent is a resend;
+// TSNs compare with serial-number arithmetic, RFC 9260 §1.6 / RFC 1982).
+// The bytes are the stack's own output, but every length is still checked:
+// a malformed chunk ends the walk, nothing is read past the packet.
+class SentTsnTracker {
+ public:
+  // Returns how many DATA (RFC 9260 §3.3.1) and I-DATA (RFC 8260 §2.1)
+  // chunks of `packet` were retransmissions.
+  int Observe(absl::Span<const uint8_t> packet);
+
+ private:
+  bool have_highest_ = false;
+  uint32_t highest_tsn_ = 0;
 };
 
 class SctpAssociation {
@@ -119,6 +143,11 @@ class SctpAssociation {
     std::function<void(absl::Span<const uint16_t> stream_ids)> on_incoming_reset;
     // Our outgoing reset of these streams completed (RFC 6525 §5.2.2).
     std::function<void(absl::Span<const uint16_t> stream_ids)> on_outgoing_reset;
+    // usrsctp took bytes of `stream_id` from the send queue: its
+    // buffered_amount(stream_id) went from `previous` to `current`. One call
+    // per hand-over, so a listener can tell when a threshold was crossed.
+    std::function<void(uint16_t stream_id, size_t previous, size_t current)>
+        on_buffered_amount_decreased;
   };
 
   // Callbacks run on the Env's thread, never from inside usrsctp: events are
@@ -132,6 +161,9 @@ class SctpAssociation {
   SctpAssociation(const SctpAssociation&) = delete;
   SctpAssociation& operator=(const SctpAssociation&) = delete;
 
+  // The peer's SCTP port when it was not known at Create (RFC 8841 §5: the
+  // remote a=sctp-port). FailedPrecondition once Connect() was called.
+  absl::Status SetRemotePort(uint16_t port);
   // Starts the four-way handshake (RFC 9260 §5.1).
   absl::Status Connect();
   // One datagram from the lower transport.
@@ -147,8 +179,12 @@ class SctpAssociation {
   void Close();
 
   SctpState state() const;
-  // Bytes queued by Send() that usrsctp has not accepted yet.
+  // Payload bytes queued by Send() that usrsctp has not accepted yet, in all
+  // streams and in one. Only application data counts (the W3C
+  // RTCDataChannel bufferedAmount): DCEP messages (PPID 50) are control,
+  // and an empty message's padding byte (PPID 56/57) is not payload.
   size_t buffered_amount() const;
+  size_t buffered_amount(uint16_t stream_id) const;
   const SctpStats& stats() const;
 
   class Impl;

@@ -11,6 +11,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -34,6 +35,8 @@ struct Endpoint {
   std::vector<Received> received;
   std::vector<uint16_t> incoming_resets;
   std::vector<uint16_t> outgoing_resets;
+  // on_buffered_amount_decreased: stream, previous, current.
+  std::vector<std::tuple<uint16_t, size_t, size_t>> decreases;
 };
 
 // Two hosts behind one router; `loss` applies to both access links in both
@@ -100,6 +103,9 @@ class Pair {
     callbacks.on_outgoing_reset = [ep](absl::Span<const uint16_t> ids) {
       ep->outgoing_resets.insert(ep->outgoing_resets.end(), ids.begin(), ids.end());
     };
+    callbacks.on_buffered_amount_decreased = [ep](uint16_t sid, size_t previous, size_t current) {
+      ep->decreases.emplace_back(sid, previous, current);
+    };
     SctpConfig config;
     config.role = role;
     auto sctp = SctpAssociation::Create(
@@ -150,6 +156,11 @@ TEST(SctpAssociation, ComesUpAndExchangesMessages) {
   EXPECT_EQ(pair.a().received[0].stream_id, 2);
   EXPECT_EQ(pair.a().received[0].ppid, kPpidBinary);
   EXPECT_EQ(pair.a().received[0].payload, Bytes("world"));
+  // No loss, no retransmission (RFC 9260 §6.3.3 timers never expire).
+  for (Endpoint* e : {&pair.a(), &pair.b()}) {
+    EXPECT_EQ(e->sctp->stats().data_retransmissions, 0u);
+    EXPECT_EQ(e->sctp->stats().packets_retransmitted, 0u);
+  }
 }
 
 TEST(SctpAssociation, ThousandOrderedMessagesUnderLoss) {
@@ -169,6 +180,102 @@ TEST(SctpAssociation, ThousandOrderedMessagesUnderLoss) {
     ASSERT_EQ(pair.b().received[i].stream_id, 3);
   }
   EXPECT_EQ(pair.a().sctp->buffered_amount(), 0u);
+  // Lost DATA chunks were sent again; each retransmitting packet carries at
+  // least one of them.
+  const SctpStats& stats = pair.a().sctp->stats();
+  EXPECT_GT(stats.data_retransmissions, 0u);
+  EXPECT_GT(stats.packets_retransmitted, 0u);
+  EXPECT_LE(stats.packets_retransmitted, stats.data_retransmissions);
+  EXPECT_LT(stats.packets_retransmitted, stats.packets_sent);
+}
+
+// ---- SentTsnTracker ----
+
+// One SCTP packet: common header (zeros suffice, the tracker skips it), then
+// chunks as (type, tsn, payload bytes).
+std::vector<uint8_t> Packet(const std::vector<std::tuple<uint8_t, uint32_t, size_t>>& chunks) {
+  std::vector<uint8_t> p(12, 0);
+  for (const auto& [type, tsn, payload] : chunks) {
+    const size_t length = 16 + payload;  // RFC 9260 §3.3.1 DATA header
+    p.push_back(type);
+    p.push_back(0x03);  // B and E bits
+    p.push_back(static_cast<uint8_t>(length >> 8));
+    p.push_back(static_cast<uint8_t>(length));
+    for (int shift : {24, 16, 8, 0}) p.push_back(static_cast<uint8_t>(tsn >> shift));
+    p.resize(p.size() + 8 + payload, 0xab);  // sid, ssn, ppid, payload
+    while (p.size() % 4 != 0) p.push_back(0);
+  }
+  return p;
+}
+
+TEST(SentTsnTracker, CountsResentTsnsWithSerialArithmetic) {
+  SentTsnTracker t;
+  EXPECT_EQ(t.Observe(Packet({{0, 100, 5}})), 0);
+  EXPECT_EQ(t.Observe(Packet({{0, 101, 1}, {0, 102, 3}})), 0);
+  // A bundle of one retransmission and one new chunk; a SACK (type 3) has
+  // no TSN of a DATA chunk and is skipped.
+  EXPECT_EQ(t.Observe(Packet({{3, 50, 4}, {0, 101, 1}, {0, 103, 2}})), 1);
+  EXPECT_EQ(t.Observe(Packet({{0, 100, 5}, {0, 102, 3}})), 2);
+  // I-DATA (RFC 8260) counts like DATA.
+  EXPECT_EQ(t.Observe(Packet({{64, 103, 2}})), 1);
+
+  // Wrap-around (RFC 1982): 0 follows 0xffffffff.
+  SentTsnTracker w;
+  EXPECT_EQ(w.Observe(Packet({{0, 0xfffffffe, 1}, {0, 0xffffffff, 1}})), 0);
+  EXPECT_EQ(w.Observe(Packet({{0, 0, 1}, {0, 1, 1}})), 0);
+  EXPECT_EQ(w.Observe(Packet({{0, 0xffffffff, 1}})), 1);
+  EXPECT_EQ(w.Observe(Packet({{0, 2, 1}})), 0);
+}
+
+TEST(SentTsnTracker, MalformedPacketsAreWalkedWithinBounds) {
+  SentTsnTracker t;
+  EXPECT_EQ(t.Observe(Packet({{0, 10, 4}})), 0);
+  const std::vector<uint8_t> full = Packet({{0, 10, 4}, {0, 10, 4}});
+  // Every truncation: nothing read past the end, and a chunk counts only
+  // once its TSN is inside the packet and its length field fits.
+  for (size_t n = 0; n <= full.size(); ++n) {
+    SentTsnTracker fresh;
+    fresh.Observe(Packet({{0, 10, 4}}));
+    const int r = fresh.Observe(absl::MakeConstSpan(full.data(), n));
+    EXPECT_EQ(r, n < 32 ? 0 : (n < 52 ? 1 : 2)) << n;
+  }
+  // A zero chunk length or one beyond the packet stops the walk.
+  std::vector<uint8_t> zero = Packet({{0, 10, 4}});
+  zero[14] = 0;
+  zero[15] = 0;
+  EXPECT_EQ(t.Observe(zero), 0);
+  std::vector<uint8_t> overlong = Packet({{0, 10, 4}});
+  overlong[15] = 0xff;
+  EXPECT_EQ(t.Observe(overlong), 0);
+  EXPECT_EQ(t.Observe(std::vector<uint8_t>(5, 0)), 0);
+  EXPECT_EQ(t.Observe({}), 0);
+}
+
+TEST(SctpAssociation, BufferedAmountPerStreamAndRemotePort) {
+  Pair pair(11);
+  // Queued before the association is up: counted per stream; DCEP and the
+  // padding byte of an empty message are not application data.
+  ASSERT_TRUE(pair.a().sctp->Send(1, kPpidBinary, Numbered(1, 300)).ok());
+  ASSERT_TRUE(pair.a().sctp->Send(2, kPpidBinary, Numbered(2, 70)).ok());
+  ASSERT_TRUE(pair.a().sctp->Send(1, kPpidString, Numbered(3, 30)).ok());
+  ASSERT_TRUE(pair.a().sctp->Send(3, kPpidDcep, Bytes("\x02")).ok());
+  ASSERT_TRUE(pair.a().sctp->Send(4, kPpidBinaryEmpty, {}).ok());
+  EXPECT_EQ(pair.a().sctp->buffered_amount(1), 330u);
+  EXPECT_EQ(pair.a().sctp->buffered_amount(2), 70u);
+  EXPECT_EQ(pair.a().sctp->buffered_amount(3), 0u);
+  EXPECT_EQ(pair.a().sctp->buffered_amount(4), 0u);
+  EXPECT_EQ(pair.a().sctp->buffered_amount(), 400u);
+  // The default remote port is the peer's: setting it again is allowed
+  // before Connect, not after.
+  ASSERT_TRUE(pair.a().sctp->SetRemotePort(kDefaultSctpPort).ok());
+  pair.Connect();
+  EXPECT_EQ(pair.a().sctp->SetRemotePort(5001).code(), absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(pair.RunUntil([&] { return pair.b().received.size() == 5; }));
+  EXPECT_EQ(pair.a().sctp->buffered_amount(), 0u);
+  EXPECT_EQ(pair.a().sctp->buffered_amount(1), 0u);
+  // One report per hand-over, per stream, in queue order.
+  EXPECT_EQ(pair.a().decreases, (std::vector<std::tuple<uint16_t, size_t, size_t>>{
+                                    {1, 330, 30}, {2, 70, 0}, {1, 30, 0}}));
 }
 
 TEST(SctpAssociation, UnorderedDeliveryCompletes) {
