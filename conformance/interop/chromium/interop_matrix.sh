@@ -1,7 +1,9 @@
 #!/bin/bash
 # Runs the WHIP peers against each other inside a fresh loopback-only network
-# namespace and prints one line per combination: verdict, exit codes, the
-# sender's wall time and its result line. Needs root (unshare --net).
+# namespace and prints one line per combination: verdict, the exit codes of
+# the offerer (--whip-url) and the answerer (--whip-listen), the offerer's
+# wall time (start to exit, Chromium start-up included when it is the offerer)
+# and both result lines. Needs root (unshare --net).
 #
 #   conformance/interop/chromium/interop_matrix.sh [OUT_DIR]
 #
@@ -74,7 +76,7 @@ for pair in ${PAIRS}; do
     lrc=$?
     verdict=FAIL
     ((src == 0 && lrc == 0)) && verdict=PASS
-    printf '%-4s %-26s sender=%d listener=%d %5d ms  send: %s | listen: %s\n' \
+    printf '%-4s %-26s offerer=%d answerer=%d %5d ms  offerer: %s | answerer: %s\n' \
       "${verdict}" "${name}" "${src}" "${lrc}" $(((end - start) / 1000000)) \
       "$(grep '"result"' "${OUT}/${name}.send.out" | cut -c1-200)" \
       "$(grep '"result"' "${OUT}/${name}.listen.out" | cut -c1-200)"
