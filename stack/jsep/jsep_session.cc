@@ -116,20 +116,6 @@ dtls::DtlsSetup ToDtls(sdp::SetupRole role) {
   }
   return dtls::DtlsSetup::kActpass;
 }
-sdp::SetupRole ToSdp(dtls::DtlsSetup setup) {
-  switch (setup) {
-    case dtls::DtlsSetup::kActive:
-      return sdp::SetupRole::kActive;
-    case dtls::DtlsSetup::kPassive:
-      return sdp::SetupRole::kPassive;
-    case dtls::DtlsSetup::kActpass:
-      return sdp::SetupRole::kActpass;
-    case dtls::DtlsSetup::kHoldconn:
-      return sdp::SetupRole::kHoldconn;
-  }
-  return sdp::SetupRole::kActpass;
-}
-
 // The index of the m-section whose transport everything uses: the
 // BUNDLE-tagged one, i.e. the first mid of the first BUNDLE group that is
 // not rejected (RFC 8843 §7.2.1, §7.3.1), else the first accepted section.
@@ -1397,6 +1383,13 @@ absl::StatusOr<AppliedDescription> JsepSession::SetRemoteDescription(SdpType typ
                          before.media.size(), " negotiated (RFC 3264 §8)"));
       }
       for (size_t i = 0; i < before.media.size(); ++i) {
+        // RFC 9429 §5.2.2: a rejected (port 0) m-section may be recycled
+        // for a new transceiver, with a new mid, at the same index.
+        const bool was_rejected =
+            before.media[i].port == 0 ||
+            (next->current_local.has_value() && i < next->current_local->media.size() &&
+             next->current_local->media[i].port == 0);
+        if (was_rejected) continue;
         if (d.media[i].port != 0 && MidOf(d.media[i]) != MidOf(before.media[i])) {
           return Invalid(Where(i, MidOf(d.media[i])),
                          absl::StrCat("the mid was ", MidOf(before.media[i]).value_or("none"),

@@ -428,6 +428,44 @@ TEST(JsepSessionTest, StoppedTransceiverGetsPortZero) {
   EXPECT_EQ(a.CandidateTarget(), std::make_pair(std::string("1"), size_t{1}));
 }
 
+// RFC 9429 §5.2.2: a browser may recycle a rejected m-section for a new
+// transceiver, with a new mid; a changed mid on a live section is refused.
+TEST(JsepSessionTest, RemoteOfferRecyclesRejectedSection) {
+  JsepSession a(Config("1")), b(Config("2"));
+  a.AddTransceiver(MediaKind::kAudio, Direction::kSendRecv, 1);
+  a.AddTransceiver(MediaKind::kVideo, Direction::kSendRecv, 2);
+  Negotiate(a, b);
+  ASSERT_TRUE(a.StopTransceiver(0).ok());
+  Negotiate(a, b);
+  sdp::SessionDescription offer = MustParse(*a.CreateOffer(TransportA()));
+  ASSERT_EQ(offer.media[0].port, 0);
+  sdp::MediaDescription recycled = offer.media[1];
+  sdp::SetDirection(recycled.attributes, Direction::kSendRecv);
+  for (auto& attr : recycled.attributes) {
+    if (attr.name == "mid") attr.value = "2";
+  }
+  offer.media[0] = recycled;
+  for (auto& attr : offer.attributes) {
+    if (attr.name == "group") attr.value = "BUNDLE 2 1";
+  }
+  auto r = b.SetRemoteDescription(SdpType::kOffer, sdp::Serialize(offer));
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(b.transceivers().size(), 3u);
+  EXPECT_EQ(b.transceivers()[2].mid, "2");
+  EXPECT_EQ(b.transceivers()[2].kind, MediaKind::kVideo);
+  ASSERT_TRUE(b.SetRemoteDescription(SdpType::kRollback, "").ok());
+
+  // The live video section (index 1) may not change its mid.
+  for (auto& attr : offer.media[1].attributes) {
+    if (attr.name == "mid") attr.value = "9";
+  }
+  for (auto& attr : offer.attributes) {
+    if (attr.name == "group") attr.value = "BUNDLE 2 9";
+  }
+  EXPECT_EQ(b.SetRemoteDescription(SdpType::kOffer, sdp::Serialize(offer)).status().message(),
+            "m-section 1 (mid 9): the mid was 1 (RFC 9429 §5.10: mids do not change)");
+}
+
 TEST(JsepSessionTest, DirectionChangeNeedsNegotiation) {
   JsepSession a(Config("1")), b(Config("2"));
   a.AddTransceiver(MediaKind::kAudio, Direction::kSendRecv, 1);
