@@ -347,6 +347,7 @@ class PeerConnection::Impl {
     if (applied.sctp.has_value()) {
       sctp_info_ = applied.sctp;
       RETURN_IF_ERROR(EnsureDataChannelManager());
+      dcm_->sctp()->SetRemoteMaxMessageSize(sctp_info_->remote_max_message_size);
     }
     if (applied.dtls_role.has_value() && dtls_ == nullptr) {
       dtls_role_ = applied.dtls_role;

@@ -266,5 +266,27 @@ TEST_F(PeerConnectionTest, RestartIceRenegotiatesNewCredentials) {
       << ice::ToString(b().ice_connection_state());
 }
 
+// RFC 8841 §6.1: the peer's a=max-message-size bounds what we send; a
+// message above it is refused with a message naming both sizes.
+TEST_F(PeerConnectionTest, PeersMaxMessageSizeBoundsSends) {
+  Create(0);
+  PeerConnectionConfig small;
+  small.max_message_size = 65536;
+  Create(1, small);
+  auto ch = a().CreateDataChannel("chat");
+  Negotiate();
+  ASSERT_TRUE(
+      RunUntil([&] { return Connected() && (*ch)->state() == sctp::DataChannelState::kOpen; }));
+  EXPECT_THAT(b().local_description()->sdp, HasSubstr("a=max-message-size:65536"));
+  const std::string big(65537, 'x');
+  absl::Status refused = (*ch)->Send(big);
+  EXPECT_TRUE(absl::IsInvalidArgument(refused)) << refused;
+  EXPECT_THAT(refused.message(), HasSubstr("65537"));
+  EXPECT_THAT(refused.message(), HasSubstr("peer's max-message-size 65536"));
+  ASSERT_TRUE((*ch)->Send(std::string(65536, 'y')).ok());
+  ASSERT_TRUE(RunUntil([&] { return !side_[1].messages.empty(); }));
+  EXPECT_EQ(side_[1].messages[0].size(), 65536u);
+}
+
 }  // namespace
 }  // namespace rtcsim::pc

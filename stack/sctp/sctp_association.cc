@@ -90,6 +90,7 @@ class SctpAssociation::Impl {
 
   absl::Status Init();
   absl::Status SetRemotePort(uint16_t port);
+  void SetRemoteMaxMessageSize(uint64_t bytes) { remote_max_message_size_ = bytes; }
   absl::Status Connect();
   void HandlePacket(absl::Span<const uint8_t> packet);
   absl::Status Send(uint16_t stream_id, uint32_t ppid, absl::Span<const uint8_t> payload,
@@ -150,6 +151,7 @@ class SctpAssociation::Impl {
   Env& env_;
   const SctpConfig config_;
   uint16_t remote_port_;
+  uint64_t remote_max_message_size_ = 0;  // 0: only our own limit applies
   const SendFunction send_;
   const Callbacks callbacks_;
   uint64_t id_ = 0;
@@ -441,6 +443,12 @@ absl::Status SctpAssociation::Impl::Send(uint16_t stream_id, uint32_t ppid,
                                                    " bytes exceeds max-message-size ",
                                                    config_.max_message_size));
   }
+  // RFC 8841 §6.1: never send more than the peer said it can receive.
+  if (remote_max_message_size_ != 0 && payload.size() > remote_max_message_size_) {
+    return absl::InvalidArgumentError(absl::StrCat("message of ", payload.size(),
+                                                   " bytes exceeds the peer's max-message-size ",
+                                                   remote_max_message_size_, " (RFC 8841 §6.1)"));
+  }
   if (stream_id >= config_.streams) {
     return absl::InvalidArgumentError(absl::StrCat("stream id ", stream_id, " out of range"));
   }
@@ -721,6 +729,9 @@ absl::StatusOr<std::unique_ptr<SctpAssociation>> SctpAssociation::Create(Env& en
 SctpAssociation::SctpAssociation(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 SctpAssociation::~SctpAssociation() = default;
 absl::Status SctpAssociation::SetRemotePort(uint16_t port) { return impl_->SetRemotePort(port); }
+void SctpAssociation::SetRemoteMaxMessageSize(uint64_t bytes) {
+  impl_->SetRemoteMaxMessageSize(bytes);
+}
 absl::Status SctpAssociation::Connect() { return impl_->Connect(); }
 void SctpAssociation::HandlePacket(absl::Span<const uint8_t> packet) {
   impl_->HandlePacket(packet);

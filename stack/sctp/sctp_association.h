@@ -164,6 +164,10 @@ class SctpAssociation {
   // The peer's SCTP port when it was not known at Create (RFC 8841 §5: the
   // remote a=sctp-port). FailedPrecondition once Connect() was called.
   absl::Status SetRemotePort(uint16_t port);
+  // The peer's a=max-message-size (RFC 8841 §6.1; 0 means no limit): Send()
+  // then refuses messages above the smaller of it and our own
+  // max_message_size. May change with each negotiation.
+  void SetRemoteMaxMessageSize(uint64_t bytes);
   // Starts the four-way handshake (RFC 9260 §5.1).
   absl::Status Connect();
   // One datagram from the lower transport.
