@@ -146,6 +146,7 @@ class Peer {
   WhipServer::Respond respond_;  // pending answer (answerer)
   bool local_description_delivered_ = false;
   bool closing_ = false;  // we are closing the connection ourselves
+  bool awaiting_whip_response_ = false;
 
   // --send
   int64_t next_send_ = 0;
@@ -362,12 +363,14 @@ void Peer::DeliverLocalDescription() {
 
 void Peer::SendOffer(const std::string& sdp) {
   Progress(absl::StrCat("POST offer to ", options_.whip_url_text));
+  awaiting_whip_response_ = true;
   client_->PostOffer(sdp, [this](absl::StatusOr<WhipResponse> response) {
     OnWhipResponse(std::move(response));
   });
 }
 
 void Peer::OnWhipResponse(absl::StatusOr<WhipResponse> response) {
+  awaiting_whip_response_ = false;
   if (finished_) return;
   if (!response.ok()) {
     Fail(absl::StrCat("WHIP POST failed: ", response.status().message()));
@@ -568,6 +571,8 @@ std::string Peer::StateSummary() const {
                      : absl::StrCat("signaling ", jsep::ToString(pc_->signaling_state()),
                                     ", ice ", ice::ToString(pc_->ice_connection_state()),
                                     ", connection ", pc::ToString(pc_->connection_state()));
+  if (awaiting_whip_response_) absl::StrAppend(&text, ", waiting for the WHIP response");
+  if (respond_) absl::StrAppend(&text, ", gathering before the WHIP answer");
   absl::StrAppend(&text, "; channels opened ", channels_opened_, ", sent ", sent_, ", received ",
                   received_, ", echoed ", echoed_);
   if (options_.send.has_value()) absl::StrAppend(&text, " of ", *options_.send);
