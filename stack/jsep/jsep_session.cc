@@ -463,6 +463,10 @@ absl::Status ValidateRemote(const sdp::SessionDescription& d, SdpType type) {
     if (setup.has_value()) {
       auto s = sdp::SetupAttribute::Parse(*setup);
       if (!s.ok()) return Invalid(where, s.status().message());
+      // RFC 8842 §5: DTLS has no use for holdconn (nor does RFC 9429).
+      if (s->role == sdp::SetupRole::kHoldconn) {
+        return Invalid(where, "a=setup:holdconn is not supported (RFC 8842 §5)");
+      }
       if (type != SdpType::kOffer && s->role != sdp::SetupRole::kActive &&
           s->role != sdp::SetupRole::kPassive) {
         return Invalid(where, absl::StrCat("a=setup:", *setup,

@@ -844,6 +844,14 @@ TEST(JsepSessionTest, RemoteDescriptionChecks) {
     EXPECT_TRUE(absl::StrContains(wrong_mid.status().message(), "mid differs")) << wrong_mid.status();
     ASSERT_TRUE(a.SetRemoteDescription(SdpType::kAnswer, *answer).ok());
   }
+  // RFC 8842 §5: no holdconn.
+  {
+    JsepSession b(Config("2"));
+    auto r = b.SetRemoteDescription(
+        SdpType::kOffer, absl::StrReplaceAll(offer, {{"a=setup:actpass", "a=setup:holdconn"}}));
+    EXPECT_EQ(r.status().message(),
+              "m-section 0 (mid 0): a=setup:holdconn is not supported (RFC 8842 §5)");
+  }
   // BUNDLE names an unknown mid.
   {
     JsepSession b(Config("2"));
