@@ -89,7 +89,9 @@ TEST_P(SampleTest, EveryTypedViewParsesAndRoundTrips) {
 
 INSTANTIATE_TEST_SUITE_P(Offers, SampleTest,
                          ::testing::Values("chromium_offer.sdp", "firefox_offer.sdp",
-                                           "aiortc_offer.sdp"));
+                                           "aiortc_offer.sdp", "chromium156_datachannel_offer.sdp",
+                                           "chromium156_datachannel_answer.sdp",
+                                           "chromium156_answer_to_legacy_offer.sdp"));
 
 TEST(ChromiumOffer, TypedViews) {
   auto d = Parse(ReadTestdata("chromium_offer.sdp"));
