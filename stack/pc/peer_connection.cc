@@ -42,24 +42,6 @@ std::string CandidateStatsId(const std::string& prefix, const ice::Candidate& c)
 
 }  // namespace
 
-std::string ToString(PeerConnectionState state) {
-  switch (state) {
-    case PeerConnectionState::kNew:
-      return "new";
-    case PeerConnectionState::kConnecting:
-      return "connecting";
-    case PeerConnectionState::kConnected:
-      return "connected";
-    case PeerConnectionState::kDisconnected:
-      return "disconnected";
-    case PeerConnectionState::kFailed:
-      return "failed";
-    case PeerConnectionState::kClosed:
-      return "closed";
-  }
-  return "closed";
-}
-
 class PeerConnection::Impl {
  public:
   Impl(Env& env, PeerConnectionConfig config, PeerConnectionCallbacks callbacks,
@@ -470,35 +452,11 @@ class PeerConnection::Impl {
     }
   }
 
-  // webrtc-pc §4.3.3 RTCPeerConnectionState from the ICE and DTLS states.
-  PeerConnectionState ComputeConnectionState() const {
-    if (closed_) return PeerConnectionState::kClosed;
-    const ice::IceConnectionState ice = ice_connection_state();
-    const std::optional<dtls::DtlsTransportState> dtls =
-        dtls_ == nullptr ? std::nullopt : std::optional(dtls_->transport().state());
-    if (ice == ice::IceConnectionState::kFailed || dtls == dtls::DtlsTransportState::kFailed) {
-      return PeerConnectionState::kFailed;
-    }
-    if (ice == ice::IceConnectionState::kDisconnected) return PeerConnectionState::kDisconnected;
-    const bool dtls_idle = !dtls.has_value() || *dtls == dtls::DtlsTransportState::kNew ||
-                           *dtls == dtls::DtlsTransportState::kClosed;
-    if ((ice == ice::IceConnectionState::kNew || ice == ice::IceConnectionState::kClosed) &&
-        dtls_idle) {
-      return PeerConnectionState::kNew;
-    }
-    const bool ice_up =
-        ice == ice::IceConnectionState::kConnected || ice == ice::IceConnectionState::kCompleted;
-    if (ice_up && dtls.has_value() &&
-        (*dtls == dtls::DtlsTransportState::kConnected ||
-         *dtls == dtls::DtlsTransportState::kClosed)) {
-      return PeerConnectionState::kConnected;
-    }
-    return PeerConnectionState::kConnecting;
-  }
-
   void UpdateConnectionState() {
     if (closed_) return;
-    const PeerConnectionState state = ComputeConnectionState();
+    const PeerConnectionState state = AggregateConnectionState(
+        closed_, ice_connection_state(),
+        dtls_ == nullptr ? std::nullopt : std::optional(dtls_->transport().state()));
     if (state == connection_state_) return;
     connection_state_ = state;
     if (state == PeerConnectionState::kConnected && !connected_at_.has_value()) {

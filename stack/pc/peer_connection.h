@@ -42,6 +42,7 @@
 #include "stack/env/socket_address.h"
 #include "stack/ice/ice_agent.h"
 #include "stack/jsep/jsep_session.h"
+#include "stack/pc/connection_state.h"
 #include "stack/pc/rtc_stats.h"
 #include "stack/sctp/data_channel.h"
 #include "stack/sctp/sctp_association.h"
@@ -64,11 +65,6 @@ struct IceCandidate {
   std::optional<size_t> sdp_mline_index;
   std::optional<std::string> username_fragment;
 };
-
-// W3C RTCPeerConnectionState (webrtc-pc §4.3.3): the ICE and DTLS states
-// combined.
-enum class PeerConnectionState { kNew, kConnecting, kConnected, kDisconnected, kFailed, kClosed };
-std::string ToString(PeerConnectionState state);
 
 struct PeerConnectionConfig {
   // W3C RTCConfiguration.
