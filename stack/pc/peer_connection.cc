@@ -180,6 +180,7 @@ class PeerConnection::Impl {
     RETURN_IF_ERROR(EnsureDataChannelManager());
     ASSIGN_OR_RETURN(std::shared_ptr<sctp::DataChannel> channel,
                      dcm_->CreateDataChannel(std::move(label), std::move(init)));
+    all_channels_.push_back(channel);
     jsep_.EnableDataChannel();
     QueueNegotiationNeeded();
     return channel;
@@ -295,6 +296,7 @@ class PeerConnection::Impl {
           return dtls_->transport().Send(packet);
         }));
     dcm_->set_on_data_channel([this](std::shared_ptr<sctp::DataChannel> channel) {
+      all_channels_.push_back(channel);
       if (!closed_ && callbacks_.on_data_channel) callbacks_.on_data_channel(std::move(channel));
     });
     return absl::OkStatus();
@@ -490,6 +492,9 @@ class PeerConnection::Impl {
   }
 
   std::vector<dtls::Fingerprint> remote_fingerprints_;
+  // Every channel of this connection, closed ones too: webrtc-stats keeps
+  // reporting them.
+  std::vector<std::shared_ptr<sctp::DataChannel>> all_channels_;
 };
 
 // --- Stats -------------------------------------------------------------------
@@ -613,18 +618,18 @@ RtcStatsReport PeerConnection::Impl::GetStats() const {
     }
   }
 
-  // webrtc-stats §8.18 RTCDataChannelStats.
-  if (dcm_ != nullptr) {
-    for (const std::shared_ptr<sctp::DataChannel>& ch : dcm_->channels()) {
-      const std::optional<uint16_t> id = ch->id();
-      RtcStats& s =
-          add(absl::StrCat("D", id.has_value() ? absl::StrCat(*id) : "-", "_", ch->label()),
-              "data-channel");
-      s.Set("label", ch->label());
-      s.Set("protocol", ch->protocol());
-      if (id.has_value()) s.Set("dataChannelIdentifier", static_cast<int64_t>(*id));
-      s.Set("state", StateName(ch->state()));
-    }
+  // webrtc-stats §8.18 RTCDataChannelStats, one per channel ever opened.
+  for (size_t i = 0; i < all_channels_.size(); ++i) {
+    const sctp::DataChannel& ch = *all_channels_[i];
+    RtcStats& s = add(absl::StrCat("D", i), "data-channel");
+    s.Set("label", ch.label());
+    s.Set("protocol", ch.protocol());
+    if (ch.id().has_value()) s.Set("dataChannelIdentifier", static_cast<int64_t>(*ch.id()));
+    s.Set("state", StateName(ch.state()));
+    s.Set("messagesSent", ch.counters().messages_sent);
+    s.Set("bytesSent", ch.counters().bytes_sent);
+    s.Set("messagesReceived", ch.counters().messages_received);
+    s.Set("bytesReceived", ch.counters().bytes_received);
   }
   return report;
 }

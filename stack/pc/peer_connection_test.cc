@@ -148,6 +148,8 @@ TEST_F(PeerConnectionTest, GetStatsUsesWebrtcStatsNames) {
   Negotiate();
   ASSERT_TRUE(
       RunUntil([&] { return Connected() && (*ch)->state() == sctp::DataChannelState::kOpen; }));
+  ASSERT_TRUE((*ch)->Send("0123456789").ok());
+  ASSERT_TRUE(RunUntil([&] { return !side_[1].messages.empty(); }));
   const RtcStatsReport report = a().GetStats();
   for (const char* type : {"peer-connection", "transport", "candidate-pair", "local-candidate",
                            "remote-candidate", "certificate", "data-channel"}) {
@@ -167,6 +169,18 @@ TEST_F(PeerConnectionTest, GetStatsUsesWebrtcStatsNames) {
   const RtcStats* channel = report.OfType("data-channel")[0];
   EXPECT_EQ(channel->GetString("label"), "chat");
   EXPECT_EQ(channel->GetString("state"), "open");
+  EXPECT_EQ(channel->GetUint("messagesSent"), 1u);
+  EXPECT_EQ(channel->GetUint("bytesSent"), 10u);
+  const RtcStatsReport b_report = b().GetStats();
+  const RtcStats* remote_channel = b_report.OfType("data-channel")[0];
+  EXPECT_EQ(remote_channel->GetUint("messagesReceived"), 1u);
+  EXPECT_EQ(remote_channel->GetUint("bytesReceived"), 10u);
+  // webrtc-stats keeps closed channels in the report.
+  (*ch)->Close();
+  ASSERT_TRUE(RunUntil([&] { return (*ch)->state() == sctp::DataChannelState::kClosed; }));
+  const RtcStatsReport after_close = a().GetStats();
+  ASSERT_EQ(after_close.OfType("data-channel").size(), 1u);
+  EXPECT_EQ(after_close.OfType("data-channel")[0]->GetString("state"), "closed");
   EXPECT_EQ(report.Get("P")->GetUint("dataChannelsOpened"), 1u);
   EXPECT_GT(transport->GetUint("bytesSent"), 0u);
 }

@@ -58,6 +58,8 @@ absl::Status DataChannel::SendMessage(uint32_t ppid, absl::Span<const uint8_t> d
   if (status.ok()) {
     ++manager_->stats_.messages_sent;
     manager_->stats_.bytes_sent += data.size();
+    ++counters_.messages_sent;
+    counters_.bytes_sent += data.size();
   }
   return status;
 }
@@ -348,6 +350,8 @@ void DataChannelManager::OnMessage(uint16_t stream_id, uint32_t ppid,
   }
   ++stats_.messages_received;
   stats_.bytes_received += payload.size();
+  ++channel->counters_.messages_received;
+  channel->counters_.bytes_received += payload.size();
   if (channel->on_message_) channel->on_message_(payload, binary);
 }
 

@@ -66,6 +66,15 @@ struct DataChannelInit {
 
 enum class DataChannelState { kConnecting, kOpen, kClosing, kClosed };
 
+// One channel's traffic (webrtc-stats RTCDataChannelStats): messages the
+// association accepted from Send(), and messages delivered to on_message.
+struct DataChannelCounters {
+  uint64_t messages_sent = 0;
+  uint64_t bytes_sent = 0;
+  uint64_t messages_received = 0;
+  uint64_t bytes_received = 0;
+};
+
 class DataChannelManager;
 
 class DataChannel {
@@ -87,6 +96,7 @@ class DataChannel {
   uint16_t priority() const { return init_.priority; }
   bool negotiated() const { return init_.negotiated; }
   DataChannelState state() const { return state_; }
+  const DataChannelCounters& counters() const { return counters_; }
 
   // Sends one message. Allowed while connecting: before the peer's ACK the
   // association queues it and it goes out ordered (RFC 8832 §6). Refused
@@ -128,6 +138,7 @@ class DataChannel {
   std::string label_;
   DataChannelInit init_;
   DataChannelState state_ = DataChannelState::kConnecting;
+  DataChannelCounters counters_;
   // RFC 8832 §6: until the ACK (or any message) arrives from the peer, an
   // in-band channel's sender must send ordered, whatever its type.
   bool heard_from_peer_ = false;
