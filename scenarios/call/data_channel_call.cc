@@ -316,19 +316,30 @@ class Call {
     ++end.received;
     end.bytes += data.size();
     if (data.size() < kHeader) {
-      ++end.corrupted;
+      if (++end.corrupted == 1) {
+        Fail(absl::StrCat(spec.label, " to side ", s),
+             absl::DataLossError(absl::StrCat("a message of ", data.size(), " bytes")));
+      }
       return;
     }
     uint32_t seq = 0;
     for (int i = 0; i < 4; ++i) seq = (seq << 8) | data[2 + i];
     const int from = 1 - s;
     if (data[0] != from || data[1] != k || seq >= static_cast<uint32_t>(spec.messages)) {
-      ++end.corrupted;
+      if (++end.corrupted == 1) {
+        Fail(absl::StrCat(spec.label, " to side ", s),
+             absl::DataLossError(absl::StrCat("header says side ", data[0], " channel ", data[1],
+                                              " message ", seq, "; ", data.size(), " bytes")));
+      }
       return;
     }
     const std::vector<uint8_t> expected = MakeMessage(spec, from, k, seq);
     if (!std::equal(data.begin(), data.end(), expected.begin(), expected.end())) {
-      ++end.corrupted;
+      if (++end.corrupted == 1) {
+        Fail(absl::StrCat("message ", seq, " on ", spec.label, " to side ", s),
+             absl::DataLossError(
+                 absl::StrCat("got ", data.size(), " bytes, want ", expected.size())));
+      }
       return;
     }
     if (!end.seen.insert(seq).second) {
@@ -467,9 +478,11 @@ class Call {
         if (const auto* s = side.pc->sctp_stats(); s != nullptr) {
           r.sctp_data_retransmissions += s->data_retransmissions;
           r.sctp_packets_sent += s->packets_sent;
+          r.sctp_send_errors += s->send_errors;
         }
         if (const auto* d = side.pc->dtls_stats(); d != nullptr) {
           r.dtls_retransmissions += d->retransmissions;
+          r.dtls_send_errors += d->send_errors;
         }
         if (const auto* i = side.pc->ice_stats(); i != nullptr) {
           r.ice_check_retransmissions += i->check_retransmissions;
@@ -550,6 +563,7 @@ std::vector<ChannelSpec> DefaultChannels(int ordered_messages) {
 
 bool DataChannelCallResult::ok() const {
   if (pairs_connected != pairs || !errors.empty()) return false;
+  if (sctp_send_errors != 0 || dtls_send_errors != 0) return false;
   for (const ChannelFigures& c : channels) {
     if (c.duplicated != 0 || c.corrupted != 0) return false;
     if (c.reliable && c.lost != 0) return false;
@@ -608,17 +622,19 @@ std::string DataChannelCallResult::Json() const {
       "{\"ok\":%s,\"pairs\":%d,\"pairs_connected\":%d,\"connect_time_ms\":%.3f,"
       "\"worst_connect_time_ms\":%.3f,\"channels_open_ms\":%.3f,\"traffic_done_ms\":%.3f,"
       "\"selected_pair\":%s,\"messages_delivered\":%d,\"sctp_data_retransmissions\":%d,"
-      "\"sctp_packets_sent\":%d,\"dtls_retransmissions\":%d,\"ice_check_retransmissions\":%d,"
+      "\"sctp_packets_sent\":%d,\"sctp_send_errors\":%d,\"dtls_send_errors\":%d,\"dtls_"
+      "retransmissions\":%d,\"ice_check_retransmissions\":%d,"
       "\"signaling_messages\":%d,\"candidates_trickled\":%d,\"channels_closed_cleanly\":%s,"
       "\"heap_bytes_per_peer_connection\":%d,\"trace_hash\":\"%s\",\"trace_events\":%d,"
       "\"virtual_time_ms\":%.3f,\"wall_seconds\":%.3f,\"channels\":[%s],\"errors\":[%s]}\n",
       ok() ? "true" : "false", pairs, pairs_connected, connect_time.us() / 1000.0,
       worst_connect_time.us() / 1000.0, channels_open_time.us() / 1000.0,
       traffic_done_time.us() / 1000.0, pc::JsonQuote(selected_pair), messages_delivered,
-      sctp_data_retransmissions, sctp_packets_sent, dtls_retransmissions, ice_check_retransmissions,
-      signaling_messages, candidates_trickled, channels_closed_cleanly ? "true" : "false",
-      heap_bytes_per_peer_connection, trace_hash, trace_events, virtual_time.us() / 1000.0,
-      wall_seconds, absl::StrJoin(chans, ","), absl::StrJoin(errs, ","));
+      sctp_data_retransmissions, sctp_packets_sent, sctp_send_errors, dtls_send_errors,
+      dtls_retransmissions, ice_check_retransmissions, signaling_messages, candidates_trickled,
+      channels_closed_cleanly ? "true" : "false", heap_bytes_per_peer_connection, trace_hash,
+      trace_events, virtual_time.us() / 1000.0, wall_seconds, absl::StrJoin(chans, ","),
+      absl::StrJoin(errs, ","));
 }
 
 absl::StatusOr<DataChannelCallResult> RunDataChannelCall(const DataChannelCallConfig& config) {

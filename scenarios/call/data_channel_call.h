@@ -97,6 +97,10 @@ struct DataChannelCallResult {
   uint64_t messages_delivered = 0;
   uint64_t sctp_data_retransmissions = 0;
   uint64_t sctp_packets_sent = 0;
+  // Packets the lower layer refused (SCTP → DTLS, DTLS → ICE): should be 0;
+  // an SCTP packet too large for one DTLS record would show here.
+  uint64_t sctp_send_errors = 0;
+  uint64_t dtls_send_errors = 0;
   uint64_t dtls_retransmissions = 0;
   uint64_t ice_check_retransmissions = 0;
   uint64_t signaling_messages = 0;

@@ -164,10 +164,13 @@ class SctpAssociation::Impl {
   size_t buffered_ = 0;
   std::map<uint16_t, size_t> stream_buffered_;  // streams with bytes queued
   SentTsnTracker sent_tsns_;
-  // A message delivered in parts (partial delivery, RFC 9260 §6.9), until
-  // MSG_EOR.
-  std::vector<uint8_t> partial_;
-  bool partial_oversized_ = false;
+  // A message being reassembled, per stream: partial deliveries of a large
+  // message on one stream can be interleaved with messages of others.
+  struct Reassembly {
+    std::vector<uint8_t> bytes;
+    bool oversized = false;
+  };
+  std::map<uint16_t, Reassembly> partial_;
   TaskId tick_task_;
   SctpStats stats_;
 };
@@ -608,30 +611,31 @@ void SctpAssociation::Impl::OnReceive(void* data, size_t length, const sctp_rcvi
     return;
   }
   // Partial delivery (RFC 9260 §6.9) hands a large message over in pieces;
-  // only the last carries MSG_EOR.
-  if (!partial_oversized_) {
-    if (partial_.size() + length > config_.max_message_size) {
-      partial_oversized_ = true;
-      partial_.clear();
+  // only the last carries MSG_EOR. usrsctp may deliver other streams'
+  // messages between the pieces, so each stream reassembles on its own.
+  Reassembly& r = partial_[info.rcv_sid];
+  if (!r.oversized) {
+    if (r.bytes.size() + length > config_.max_message_size) {
+      r.oversized = true;
+      r.bytes.clear();
     } else if (length > 0) {
-      partial_.insert(partial_.end(), bytes, bytes + length);
+      r.bytes.insert(r.bytes.end(), bytes, bytes + length);
     }
   }
   if (!(flags & MSG_EOR)) return;
   const uint32_t ppid = ntohl(info.rcv_ppid);
-  if (partial_oversized_) {
+  if (r.oversized) {
     ++stats_.oversized_dropped;
   } else {
     Event e{Event::Kind::kMessage};
     e.stream_id = info.rcv_sid;
     e.ppid = ppid;
     // RFC 8831 §6.6: the byte sent with PPID 56/57 is not payload.
-    if (ppid != kPpidStringEmpty && ppid != kPpidBinaryEmpty) e.payload = std::move(partial_);
+    if (ppid != kPpidStringEmpty && ppid != kPpidBinaryEmpty) e.payload = std::move(r.bytes);
     events_.push_back(std::move(e));
     ++stats_.messages_received;
   }
-  partial_.clear();
-  partial_oversized_ = false;
+  partial_.erase(info.rcv_sid);
 }
 
 void SctpAssociation::Impl::HandleNotification(const uint8_t* data, size_t length) {
