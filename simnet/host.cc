@@ -156,8 +156,9 @@ absl::Status Host::SendFrom(const SocketAddress& from, const SocketAddress& to,
   p.ip_id = next_ip_id_++;
   p.payload.assign(payload.begin(), payload.end());
   ++stats_.sent;
+  // The payload overload folds the bytes into the hash: same hash, same bytes.
   net_->trace().Record(net_->now(), TraceKind::kSend, trace_id_, p.id, p.src, p.dst,
-                       p.payload.size());
+                       absl::MakeConstSpan(p.payload));
   if (capture_ != nullptr) {
     capture_->WriteUdp(capture_iface_, net_->now(), p.src, p.dst, p.ttl, p.ip_id, p.payload)
         .IgnoreError();  // families match: checked when sending
@@ -194,7 +195,7 @@ void Host::DeliverLocally(PacketRef ref) {
   }
   ++stats_.received;
   net_->trace().Record(net_->now(), TraceKind::kReceive, trace_id_, p.id, p.src, p.dst,
-                       p.payload.size());
+                       absl::MakeConstSpan(p.payload));
   // Copy out what the callback needs: it may send, which can grow the pool.
   SimUdpSocket* s = it->second;
   if (s->callback_) {

@@ -147,6 +147,8 @@ class SctpAssociation::Impl {
   void Unbuffer(const Outgoing& out, size_t accepted, bool notify);
   void ScheduleTick();
   sockaddr_conn Address(uint16_t port) const;
+  // The AF_CONN address usrsctp knows us by: our id as an opaque pointer.
+  void* ConnAddress() const { return reinterpret_cast<void*>(static_cast<uintptr_t>(id_)); }
 
   Env& env_;
   const SctpConfig config_;
@@ -203,11 +205,8 @@ SctpAssociation::Impl* Find(uint64_t id) {
 // The output callback: `addr` is the sconn_addr the packet leaves from, the
 // association's own registered address (see Address()).
 int ConnOutput(void* addr, void* buffer, size_t length, uint8_t /*tos*/, uint8_t /*set_df*/) {
-  for (auto& [id, impl] : G().live) {
-    if (static_cast<void*>(impl) == addr) {
-      impl->OnOutput(buffer, length);
-      return 0;
-    }
+  if (auto* impl = Find(reinterpret_cast<uintptr_t>(addr)); impl != nullptr) {
+    impl->OnOutput(buffer, length);
   }
   return 0;  // An association already destroyed: the packet is dropped.
 }
@@ -297,8 +296,11 @@ sockaddr_conn SctpAssociation::Impl::Address(uint16_t port) const {
   std::memset(&addr, 0, sizeof(addr));
   addr.sconn_family = AF_CONN;
   addr.sconn_port = htons(port);
-  // The stack only compares and hands back this pointer.
-  addr.sconn_addr = const_cast<Impl*>(this);
+  // The stack only compares and hands back this pointer. It is our id, not
+  // our address: usrsctp signs state cookies over data that includes it
+  // (RFC 9260 §5.1.3), and a heap address would make the COOKIE-ECHO bytes
+  // depend on the process's memory layout.
+  addr.sconn_addr = ConnAddress();
   return addr;
 }
 
@@ -312,7 +314,7 @@ absl::Status SctpAssociation::Impl::Init() {
   // later ones (see simnet/interpose/usrsctp_random_interpose.cc).
   InitOnce();
   StackCall call(env_);
-  usrsctp_register_address(this);
+  usrsctp_register_address(ConnAddress());
   registered_ = true;
   socket_ = usrsctp_socket(AF_CONN, SOCK_STREAM, IPPROTO_SCTP, &ReceiveCallback, nullptr, 0,
                            reinterpret_cast<void*>(static_cast<uintptr_t>(id_)));
@@ -380,7 +382,7 @@ SctpAssociation::Impl::~Impl() {
   {
     StackCall call(env_);
     if (socket_ != nullptr) usrsctp_close(socket_);  // sends ABORT if up
-    if (registered_) usrsctp_deregister_address(this);
+    if (registered_) usrsctp_deregister_address(ConnAddress());
     // The ABORT leaves now; no callbacks run from a destructor.
     for (const auto& packet : outbox_) (void)send_(packet);
     outbox_.clear();
@@ -431,7 +433,7 @@ void SctpAssociation::Impl::HandlePacket(absl::Span<const uint8_t> packet) {
   StackCall call(env_);
   // The address given is the receiver's own (see Connect()). usrsctp copies
   // the bytes and verifies the CRC32c (RFC 9260 §6.8) itself.
-  usrsctp_conninput(this, packet.data(), packet.size(), 0);
+  usrsctp_conninput(ConnAddress(), packet.data(), packet.size(), 0);
   FlushSendQueue();  // SACKs may have freed send buffer space
 }
 
