@@ -610,6 +610,11 @@ void DtlsTransport::Impl::Drive(absl::Span<const uint8_t> datagram) {
 }
 
 void DtlsTransport::Impl::OnHandshakeComplete() {
+  // The final flight leaves in its own datagram before "connected" lets the
+  // owner write: records after Finished in the same datagram are legal
+  // (RFC 6347 §4.1.1) but some peers read them only after the next datagram
+  // (aiortc 1.4 left our SCTP INIT unread until our 3 s INIT retransmission).
+  EmitPending();
   stats_.handshake_duration = env_.Now() - start_time_;
   ExportSrtpKeys();
   if (config_.remote_fingerprints.empty()) return;  // connected once verified

@@ -36,14 +36,12 @@
 #    (answering in the same form): the matrix keeps that default for the
 #    ordered/unordered cases, and two extra cases (*_rfc8841) run its
 #    RFC 8841 offer. The offer's form is asserted in every case.
-#  - ours_offer cases take ~3 s longer than the others (seen 2026-11, commit
-#    333ed7e): rtcsim_peer is the DTLS server there and puts its first SCTP
-#    packet (INIT, a 124-byte application_data record) in the same datagram
-#    as its ChangeCipherSpec + Finished; aiortc 1.4 feeds that datagram to
-#    OpenSSL inside its handshake loop and does not read the trailing record
-#    until another datagram arrives, and as the ICE-controlled side it is the
-#    SCTP server, so it sends no INIT of its own: the association starts
-#    with rtcsim's T1-init retransmission 3.0 s later (RTO.Initial).
+#  - aiortc 1.4 reads application data that shares a datagram with the
+#    DTLS Finished only after the next datagram arrives. rtcsim once sent its
+#    first SCTP INIT that way and the ours_offer cases waited 3 s for the
+#    INIT retransmission; DtlsTransport now sends the final flight on its own
+#    (stack/dtls/dtls_transport.cc, OnHandshakeComplete), and these cases take
+#    as long as the others.
 #
 # Fails (never skips) when unshare, /usr/bin/python3 + aiortc or
 # /usr/bin/chromium ($CHROMIUM if set) is missing, naming the package. Needs root (unshare).
