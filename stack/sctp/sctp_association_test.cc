@@ -3,8 +3,6 @@
 // so usrsctp's gettimeofday() reads see virtual time.
 #include "stack/sctp/sctp_association.h"
 
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <cstdint>
 #include <map>
@@ -15,6 +13,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "simnet/testing/fresh_process.h"
 #include "simnet/network.h"
 
 namespace rtcsim::sctp {
@@ -441,24 +440,8 @@ std::string RunAndHash(uint64_t seed) {
 // simulation in the same process gets a different trace, see the report in
 // sctp_association.h), while a fresh process reproduces the trace exactly.
 std::string HashInFreshProcess(uint64_t seed) {
-  int fds[2];
-  if (pipe(fds) != 0) return "pipe failed";
-  const pid_t child = fork();
-  if (child == 0) {
-    close(fds[0]);
-    const std::string hash = RunAndHash(seed);
-    (void)!write(fds[1], hash.data(), hash.size());
-    _exit(0);
-  }
-  close(fds[1]);
-  std::string hash;
-  char buffer[64];
-  ssize_t n;
-  while ((n = read(fds[0], buffer, sizeof(buffer))) > 0) hash.append(buffer, n);
-  close(fds[0]);
-  int status = 0;
-  waitpid(child, &status, 0);
-  return hash;
+  auto hash = simnet::RunInFreshProcess([seed] { return RunAndHash(seed); });
+  return hash.ok() ? *hash : std::string(hash.status().message());
 }
 
 TEST(SctpAssociation, SameSeedSameTraceInFreshProcesses) {
