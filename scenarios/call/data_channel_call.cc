@@ -100,9 +100,9 @@ class Call {
       }
       if (config_.progress_interval > TimeDelta::Zero() && net_.now() >= next_progress) {
         next_progress = net_.now() + config_.progress_interval;
-        std::fprintf(stderr, "  [%s virtual] %d/%d pairs connected, %llu messages delivered\n",
-                     (net_.now() - Timestamp::Zero()).ToString().c_str(), ConnectedPairs(),
-                     config_.pairs, static_cast<unsigned long long>(Delivered()));
+        std::fprintf(stderr, "  [%5.1f s virtual] %d/%d pairs connected, %llu messages delivered\n",
+                     (net_.now() - Timestamp::Zero()).us() / 1e6, ConnectedPairs(), config_.pairs,
+                     static_cast<unsigned long long>(Delivered()));
       }
       if (!traffic_done_at_.has_value() && TrafficDone()) {
         traffic_done_at_ = net_.now();

@@ -37,7 +37,9 @@ constexpr TimeDelta kTickInterval = TimeDelta::Millis(10);
 // Socket buffers: large enough that a max-size message fits whole in the send
 // buffer, and the advertised receive window (RFC 9260 §6.2) covers it.
 constexpr int kSocketBufferBytes = 1024 * 1024;
-// RFC 9260 §15 suggests RTO.Max 60 s; over a real-time path a shorter cap
+// RFC 9260 §16: RTO.Initial 1 s.
+constexpr uint32_t kRtoInitialMs = 1000;
+// RFC 9260 §16 suggests RTO.Max 60 s; over a real-time path a shorter cap
 // recovers sooner after a loss burst (libwebrtc-style deployments use ~10 s).
 constexpr uint32_t kRtoMaxMs = 10000;
 
@@ -358,6 +360,9 @@ absl::Status SctpAssociation::Impl::Init() {
   if (s.ok()) s = set(IPPROTO_SCTP, SCTP_INITMSG, &init, sizeof(init), "SCTP_INITMSG");
   sctp_rtoinfo rto;
   std::memset(&rto, 0, sizeof(rto));
+  // RFC 9260 §16: RTO.Initial is 1 s (usrsctp keeps RFC 4960's 3 s, which
+  // costs a lost INIT or COOKIE-ECHO two extra seconds).
+  rto.srto_initial = kRtoInitialMs;
   rto.srto_max = kRtoMaxMs;  // zero fields keep their defaults
   if (s.ok()) s = set(IPPROTO_SCTP, SCTP_RTOINFO, &rto, sizeof(rto), "SCTP_RTOINFO");
   for (uint16_t type : {SCTP_ASSOC_CHANGE, SCTP_STREAM_RESET_EVENT, SCTP_SEND_FAILED_EVENT}) {
