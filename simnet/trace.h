@@ -59,8 +59,8 @@ class Trace {
   // The same event for a datagram whose bytes are at hand: its size is
   // payload.size(), and PayloadHash(payload) folds into the trace hash too.
   void Record(Timestamp t, TraceKind kind, uint32_t node, uint64_t packet_id,
-              const SocketAddress& src, const SocketAddress& dst,
-              absl::Span<const uint8_t> payload, int64_t detail = 0);
+              const SocketAddress& src, const SocketAddress& dst, absl::Span<const uint8_t> payload,
+              int64_t detail = 0);
   void Note(Timestamp t, uint32_t node, absl::string_view text);
 
   // A fast, process-independent 64-bit hash of a datagram's bytes (runs on

@@ -71,7 +71,8 @@ TEST(TraceTest, PayloadHashIsPinned) {
   std::vector<uint8_t> p(37);
   for (size_t i = 0; i < p.size(); ++i) p[i] = static_cast<uint8_t>(i);
   EXPECT_EQ(Trace::PayloadHash(p), Trace::PayloadHash(p));
-  EXPECT_EQ(Trace::PayloadHash(p), 0x4471366b16f619efULL);  // also computed by an independent Python model
+  EXPECT_EQ(Trace::PayloadHash(p),
+            0x4471366b16f619efULL);  // also computed by an independent Python model
 }
 
 }  // namespace

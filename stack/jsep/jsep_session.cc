@@ -34,11 +34,11 @@
 namespace rtcsim::jsep {
 namespace {
 
-constexpr absl::string_view kRtpProto = "UDP/TLS/RTP/SAVPF";   // RFC 9429 §5.1.2
-constexpr absl::string_view kSctpProto = "UDP/DTLS/SCTP";      // RFC 8841 §4.1
-constexpr absl::string_view kLegacySctpProto = "DTLS/SCTP";    // draft-ietf-mmusic-sctp-sdp-05
+constexpr absl::string_view kRtpProto = "UDP/TLS/RTP/SAVPF";     // RFC 9429 §5.1.2
+constexpr absl::string_view kSctpProto = "UDP/DTLS/SCTP";        // RFC 8841 §4.1
+constexpr absl::string_view kLegacySctpProto = "DTLS/SCTP";      // draft-ietf-mmusic-sctp-sdp-05
 constexpr absl::string_view kDataFormat = "webrtc-datachannel";  // RFC 8841 §4.2
-constexpr uint64_t kDefaultRemoteMaxMessageSize = 65536;       // RFC 8841 §6.1
+constexpr uint64_t kDefaultRemoteMaxMessageSize = 65536;         // RFC 8841 §6.1
 
 // ---------------------------------------------------------------------------
 // Small helpers over the SDP model.
@@ -62,8 +62,7 @@ std::string Where(size_t index, const std::optional<std::string>& mid) {
 // A media-level attribute, else the session-level one (RFC 8866 §5.13:
 // session-level attributes are defaults for every media section).
 std::optional<std::string> MediaOrSession(const sdp::SessionDescription& d,
-                                          const sdp::MediaDescription& m,
-                                          absl::string_view name) {
+                                          const sdp::MediaDescription& m, absl::string_view name) {
   if (sdp::HasAttribute(m.attributes, name)) return sdp::FirstValue(m.attributes, name);
   if (sdp::HasAttribute(d.attributes, name)) return sdp::FirstValue(d.attributes, name);
   return std::nullopt;
@@ -286,8 +285,8 @@ void AddTransport(sdp::MediaDescription& m, const LocalTransportInfo& transport,
     for (const ice::Candidate& c : transport.candidates) {
       if (!absl::EqualsIgnoreCase(c.transport, "udp") || c.address.port() == 0) continue;
       m.port = c.address.port();
-      m.connections = {sdp::Connection{"IN", c.address.ip().is_v6() ? "IP6" : "IP4",
-                                       c.address.ip().ToString()}};
+      m.connections = {
+          sdp::Connection{"IN", c.address.ip().is_v6() ? "IP6" : "IP4", c.address.ip().ToString()}};
       break;
     }
     for (const ice::Candidate& c : transport.candidates) {
@@ -332,7 +331,7 @@ sdp::MediaDescription RtpSection(const RtpSectionParams& p, const JsepConfig& co
     m.attributes.push_back(
         sdp::ToAttribute(sdp::Msid{config.msid_stream, absl::StrCat("track-", p.mid)}));
   }
-  Add(m.attributes, sdp::kRtcpMux);  // RFC 8858 §4: always multiplex
+  Add(m.attributes, sdp::kRtcpMux);                      // RFC 8858 §4: always multiplex
   if (p.rtcp_rsize) Add(m.attributes, sdp::kRtcpRsize);  // RFC 5506 §5
   AddCodecs(m, p.codecs);
   if (sending) {
@@ -415,7 +414,8 @@ Usable Classify(const sdp::MediaDescription& m, const JsepConfig& config) {
     }
     if (config.accept_legacy_dtls_sctp && m.proto == kLegacySctpProto && !m.formats.empty()) {
       auto sctpmap = sdp::FirstValue(m.attributes, "sctpmap");
-      if (sctpmap.has_value() && absl::StrContains(*sctpmap, kDataFormat)) return Usable::kLegacyData;
+      if (sctpmap.has_value() && absl::StrContains(*sctpmap, kDataFormat))
+        return Usable::kLegacyData;
     }
   }
   return Usable::kNo;
@@ -474,7 +474,8 @@ absl::Status ValidateRemote(const sdp::SessionDescription& d, SdpType type) {
                                            "(RFC 8842 §5.3, RFC 4145 §4)"));
       }
     } else if (type != SdpType::kOffer) {
-      return Invalid(where, "missing a=setup; an answer must say active or passive (RFC 8842 §5.3)");
+      return Invalid(where,
+                     "missing a=setup; an answer must say active or passive (RFC 8842 §5.3)");
     }
     // RFC 8858 §4 / RFC 9429 §5.8.3: RTP sections we would use multiplex
     // RTCP; JSEP requires it and we open no separate RTCP transport.
@@ -492,8 +493,8 @@ absl::Status ValidateRemote(const sdp::SessionDescription& d, SdpType type) {
   for (const auto& group : *groups) {
     for (const std::string& mid : group) {
       if (!mids.count(mid)) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "a=group:BUNDLE names mid ", mid, ", which no m-section has (RFC 8843 §7.2)"));
+        return absl::InvalidArgumentError(absl::StrCat("a=group:BUNDLE names mid ", mid,
+                                                       ", which no m-section has (RFC 8843 §7.2)"));
       }
     }
   }
@@ -570,9 +571,8 @@ void AddCandidateTo(sdp::MediaDescription& m, const ice::Candidate& candidate) {
   sdp::Attribute a = sdp::ToAttribute(sdp::CandidateAttribute{candidate});
   if (std::find(m.attributes.begin(), m.attributes.end(), a) != m.attributes.end()) return;
   // Keep candidates together, before a=end-of-candidates if there is one.
-  auto pos = std::find_if(m.attributes.begin(), m.attributes.end(), [](const sdp::Attribute& x) {
-    return x.name == sdp::kEndOfCandidates;
-  });
+  auto pos = std::find_if(m.attributes.begin(), m.attributes.end(),
+                          [](const sdp::Attribute& x) { return x.name == sdp::kEndOfCandidates; });
   m.attributes.insert(pos, std::move(a));
 }
 
@@ -894,8 +894,8 @@ absl::Status ApplyAnswer(State& s, const sdp::SessionDescription& offer,
   if (local_index.has_value() && remote_index.has_value()) {
     const auto local_setup = SetupOf(local, *local_index);
     const auto remote_setup = SetupOf(remote, *remote_index).value_or(dtls::DtlsSetup::kActpass);
-    auto role = dtls::ResolveDtlsRole(local_setup.value_or(dtls::DtlsSetup::kActpass),
-                                      remote_setup, local_is_offerer);
+    auto role = dtls::ResolveDtlsRole(local_setup.value_or(dtls::DtlsSetup::kActpass), remote_setup,
+                                      local_is_offerer);
     if (!role.ok()) return absl::InvalidArgumentError(role.status().message());
     s.dtls_role = *role;
   }
@@ -916,9 +916,9 @@ absl::Status CheckAnswerMatchesOffer(const sdp::SessionDescription& offer,
     const auto offer_mid = MidOf(offer.media[i]);
     const auto answer_mid = MidOf(answer.media[i]);
     if (answer.media[i].media != offer.media[i].media) {
-      return Invalid(Where(i, answer_mid),
-                     absl::StrCat("the answer has m=", answer.media[i].media, " where the offer has m=",
-                                  offer.media[i].media, " (RFC 3264 §6)"));
+      return Invalid(Where(i, answer_mid), absl::StrCat("the answer has m=", answer.media[i].media,
+                                                        " where the offer has m=",
+                                                        offer.media[i].media, " (RFC 3264 §6)"));
     }
     if (answer_mid.has_value() && answer_mid != offer_mid) {
       return Invalid(Where(i, answer_mid),
@@ -936,12 +936,11 @@ absl::Status CheckAnswerMatchesOffer(const sdp::SessionDescription& offer,
 // (W3C: InvalidModificationError otherwise): the same m-lines and mids and
 // the same ICE credentials.
 absl::Status CheckLocalMatchesCreated(const sdp::SessionDescription& d,
-                                      const std::optional<State::Created>& created,
-                                      SdpType type) {
+                                      const std::optional<State::Created>& created, SdpType type) {
   const std::string what = ToString(type == SdpType::kOffer ? SdpType::kOffer : SdpType::kAnswer);
   if (!created.has_value()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "InvalidModificationError: no ", what, " was created to set as the local description"));
+    return absl::InvalidArgumentError(absl::StrCat("InvalidModificationError: no ", what,
+                                                   " was created to set as the local description"));
   }
   const sdp::SessionDescription& c = created->description;
   if (d.media.size() != c.media.size()) {
@@ -1103,8 +1102,9 @@ absl::StatusOr<std::string> JsepSession::CreateOffer(const LocalTransportInfo& t
     line.mid = new_mid();
     lines.push_back(std::move(line));
   }
-  const bool has_data =
-      std::any_of(lines.begin(), lines.end(), [](const Line& l) { return l.owner.kind == State::Owner::kData; });
+  const bool has_data = std::any_of(lines.begin(), lines.end(), [](const Line& l) {
+    return l.owner.kind == State::Owner::kData;
+  });
   if (s.data_wanted && !has_data) {
     Line line;
     line.owner = {State::Owner::kData, 0};
@@ -1114,7 +1114,8 @@ absl::StatusOr<std::string> JsepSession::CreateOffer(const LocalTransportInfo& t
 
   auto used = [&](const Line& l) {
     if (l.owner.kind == State::Owner::kData) return true;
-    if (l.owner.kind == State::Owner::kTransceiver) return !s.transceivers[l.owner.transceiver].stopped;
+    if (l.owner.kind == State::Owner::kTransceiver)
+      return !s.transceivers[l.owner.transceiver].stopped;
     return false;
   };
   std::vector<std::string> bundle;
@@ -1155,7 +1156,8 @@ absl::StatusOr<std::string> JsepSession::CreateOffer(const LocalTransportInfo& t
       p.kind = t.kind;
       p.mid = l.mid;
       p.direction = t.direction;
-      p.codecs = OfferCodecs(s.OurCodecs(t.kind), t.mid.has_value() ? t.codecs : std::vector<Codec>{});
+      p.codecs =
+          OfferCodecs(s.OurCodecs(t.kind), t.mid.has_value() ? t.codecs : std::vector<Codec>{});
       p.ssrc = t.ssrc;
       d.media.push_back(RtpSection(p, s.config, transport, sdp::SetupRole::kActpass, tag));
     }
@@ -1172,7 +1174,8 @@ absl::StatusOr<std::string> JsepSession::CreateOffer(const LocalTransportInfo& t
 absl::StatusOr<std::string> JsepSession::CreateAnswer(const LocalTransportInfo& transport) {
   const Impl& s = *impl_;
   if (s.state == SignalingState::kClosed) return ClosedError();
-  if (s.state != SignalingState::kHaveRemoteOffer && s.state != SignalingState::kHaveLocalPranswer) {
+  if (s.state != SignalingState::kHaveRemoteOffer &&
+      s.state != SignalingState::kHaveLocalPranswer) {
     return StateError("create answer", s.state);
   }
   auto next = std::make_shared<Impl>(s);
@@ -1200,8 +1203,8 @@ absl::StatusOr<std::string> JsepSession::CreateAnswer(const LocalTransportInfo& 
     const std::optional<std::string> mid = MidOf(m);
     const Usable usable = Classify(m, s.config);
     if (mid.has_value() && usable != Usable::kNo && eligible[i]) {
-      if (auto t = s.TransceiverWithMid(*mid); t.has_value() && usable == Usable::kRtp &&
-                                               !s.transceivers[*t].stopped) {
+      if (auto t = s.TransceiverWithMid(*mid);
+          t.has_value() && usable == Usable::kRtp && !s.transceivers[*t].stopped) {
         owners[i] = {State::Owner::kTransceiver, *t};
       } else if (s.data_mid == mid && usable != Usable::kRtp) {
         owners[i] = {State::Owner::kData, 0};
@@ -1276,7 +1279,8 @@ absl::StatusOr<AppliedDescription> JsepSession::SetLocalDescription(SdpType type
   AppliedDescription applied;
   switch (type) {
     case SdpType::kRollback: {
-      if (s.state != SignalingState::kHaveLocalOffer && s.state != SignalingState::kHaveRemoteOffer) {
+      if (s.state != SignalingState::kHaveLocalOffer &&
+          s.state != SignalingState::kHaveRemoteOffer) {
         return StateError(what, s.state);
       }
       static_cast<State&>(*next) = RolledBack(s);

@@ -67,8 +67,8 @@ struct Codec {
   uint8_t payload_type = 0;
   std::string name;  // "opus", "VP8"
   uint32_t clock_rate = 0;
-  uint8_t channels = 0;  // audio only; 0 omits the encoding parameter
-  std::string fmtp;      // verbatim parameters, empty for none
+  uint8_t channels = 0;              // audio only; 0 omits the encoding parameter
+  std::string fmtp;                  // verbatim parameters, empty for none
   std::vector<std::string> rtcp_fb;  // "nack", "nack pli", "transport-cc"
 
   bool operator==(const Codec&) const = default;
@@ -158,8 +158,8 @@ struct JsepConfig {
   uint16_t sctp_port = 5000;
   // a=max-message-size we offer (RFC 8841 §6.1).
   uint64_t max_message_size = 256 * 1024;
-  std::string cname = "rtcsim";  // a=ssrc:<ssrc> cname:
-  std::string msid_stream = "-"; // a=msid:<stream> <track>
+  std::string cname = "rtcsim";   // a=ssrc:<ssrc> cname:
+  std::string msid_stream = "-";  // a=msid:<stream> <track>
   // Accept a remote data section in the pre-RFC 8841 form
   // "m=application <port> DTLS/SCTP <sctp-port>" + a=sctpmap (what aiortc
   // and older browsers offer), answering in the same form. Off: such a

@@ -300,14 +300,16 @@ TEST(JsepSessionTest, RejectsWhatItCannotUse) {
   const std::string offer = absl::StrCat(
       "v=0\r\no=- 5 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
       "a=group:BUNDLE t a v1 ok d1 d2\r\n",
-      "m=text 9 UDP/TLS/RTP/SAVPF 98\r\n", MediaLines("t", "a=rtcp-mux\r\na=rtpmap:98 t140/1000\r\n"),
-      "m=audio 9 RTP/AVP 0\r\n", MediaLines("a"),
-      "m=video 9 UDP/TLS/RTP/SAVPF 102\r\n",
+      "m=text 9 UDP/TLS/RTP/SAVPF 98\r\n",
+      MediaLines("t", "a=rtcp-mux\r\na=rtpmap:98 t140/1000\r\n"), "m=audio 9 RTP/AVP 0\r\n",
+      MediaLines("a"), "m=video 9 UDP/TLS/RTP/SAVPF 102\r\n",
       MediaLines("v1", "a=rtcp-mux\r\na=rtpmap:102 H264/90000\r\n"),
       "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n",
       MediaLines("ok", "a=rtcp-mux\r\na=rtpmap:111 opus/48000/2\r\n"),
-      "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n", MediaLines("d1", "a=sctp-port:5000\r\n"),
-      "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n", MediaLines("d2", "a=sctp-port:5001\r\n"));
+      "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n",
+      MediaLines("d1", "a=sctp-port:5000\r\n"),
+      "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n",
+      MediaLines("d2", "a=sctp-port:5001\r\n"));
   JsepSession b(Config("2"));
   auto r = b.SetRemoteDescription(SdpType::kOffer, offer);
   ASSERT_TRUE(r.ok()) << r.status();
@@ -496,7 +498,7 @@ TEST(JsepSessionTest, RollbackLocalOffer) {
   EXPECT_EQ(a.signaling_state(), SignalingState::kStable);
   EXPECT_FALSE(a.pending_local_description().has_value());
   EXPECT_EQ(a.local_description(), local);
-  ASSERT_EQ(a.transceivers().size(), 2u);  // the app's transceiver stays...
+  ASSERT_EQ(a.transceivers().size(), 2u);             // the app's transceiver stays...
   EXPECT_FALSE(a.transceivers()[1].mid.has_value());  // ...without a mid
   EXPECT_EQ(a.transceivers()[0].mid, "0");
   EXPECT_TRUE(a.negotiation_needed());
@@ -624,7 +626,8 @@ TEST(JsepSessionTest, LocalDescriptionMustBeTheCreatedOne) {
   a.AddTransceiver(MediaKind::kAudio, Direction::kSendRecv, 1);
   auto offer = a.CreateOffer(TransportA());
   ASSERT_TRUE(offer.ok());
-  const std::string munged = absl::StrReplaceAll(*offer, {{"a=ice-ufrag:aaaa", "a=ice-ufrag:zzzz"}});
+  const std::string munged =
+      absl::StrReplaceAll(*offer, {{"a=ice-ufrag:aaaa", "a=ice-ufrag:zzzz"}});
   auto r = a.SetLocalDescription(SdpType::kOffer, munged);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(absl::StrContains(r.status().message(), "InvalidModificationError")) << r.status();
@@ -741,9 +744,10 @@ TEST(JsepSessionTest, RemoteCandidates) {
   ASSERT_TRUE(c1.ok()) << c1.status();
   ASSERT_TRUE(c1->has_value());
   EXPECT_EQ((*c1)->address.port(), 5000);
-  auto c2 = b.AddRemoteCandidate("a=candidate:2 1 udp 1686052607 203.0.113.7 6000 typ srflx raddr "
-                                 "192.0.2.1 rport 5000",
-                                 std::nullopt, size_t{1}, std::nullopt);
+  auto c2 = b.AddRemoteCandidate(
+      "a=candidate:2 1 udp 1686052607 203.0.113.7 6000 typ srflx raddr "
+      "192.0.2.1 rport 5000",
+      std::nullopt, size_t{1}, std::nullopt);
   ASSERT_TRUE(c2.ok()) << c2.status();
   auto end = b.AddRemoteCandidate("", "0", std::nullopt, std::nullopt);
   ASSERT_TRUE(end.ok());
@@ -775,7 +779,8 @@ TEST(JsepSessionTest, LocalCandidatesInDescriptions) {
   a.EnableDataChannel();
   EXPECT_FALSE(a.CandidateTarget().has_value());
   LocalTransportInfo t = TransportA();
-  t.candidates.push_back(*ice::ParseCandidate("candidate:1 1 udp 2122260223 192.0.2.1 5000 typ host"));
+  t.candidates.push_back(
+      *ice::ParseCandidate("candidate:1 1 udp 2122260223 192.0.2.1 5000 typ host"));
   auto offer = a.CreateOffer(t);
   ASSERT_TRUE(offer.ok());
   const auto d = MustParse(*offer);
@@ -786,7 +791,8 @@ TEST(JsepSessionTest, LocalCandidatesInDescriptions) {
   EXPECT_FALSE(sdp::HasAttribute(d.media[1].attributes, "candidate"));
   ASSERT_TRUE(a.SetLocalDescription(SdpType::kOffer, *offer).ok());
   EXPECT_EQ(a.CandidateTarget(), std::make_pair(std::string("0"), size_t{0}));
-  a.AddLocalCandidate(*ice::ParseCandidate("candidate:2 1 udp 1686052607 203.0.113.7 6000 typ srflx raddr 192.0.2.1 rport 5000"));
+  a.AddLocalCandidate(*ice::ParseCandidate(
+      "candidate:2 1 udp 1686052607 203.0.113.7 6000 typ srflx raddr 192.0.2.1 rport 5000"));
   a.SetLocalGatheringComplete();
   const auto local = MustParse(*a.local_description());
   auto cands = sdp::GetAll<sdp::CandidateAttribute>(local.media[0].attributes);
@@ -840,8 +846,10 @@ TEST(JsepSessionTest, RemoteDescriptionChecks) {
     EXPECT_EQ(a.signaling_state(), SignalingState::kHaveLocalOffer);
     // An answer with another m-line count or mid.
     auto wrong_mid = a.SetRemoteDescription(
-        SdpType::kAnswer, absl::StrReplaceAll(*answer, {{"a=mid:0", "a=mid:x"}, {"BUNDLE 0", "BUNDLE x"}}));
-    EXPECT_TRUE(absl::StrContains(wrong_mid.status().message(), "mid differs")) << wrong_mid.status();
+        SdpType::kAnswer,
+        absl::StrReplaceAll(*answer, {{"a=mid:0", "a=mid:x"}, {"BUNDLE 0", "BUNDLE x"}}));
+    EXPECT_TRUE(absl::StrContains(wrong_mid.status().message(), "mid differs"))
+        << wrong_mid.status();
     ASSERT_TRUE(a.SetRemoteDescription(SdpType::kAnswer, *answer).ok());
   }
   // RFC 8842 §5: no holdconn.

@@ -146,7 +146,7 @@ class RealEnv : public Env {
 
   int epoll_fd_ = -1;
   int timer_fd_ = -1;
-  int wake_fd_ = -1;  // eventfd written by PostFromAnyThread.
+  int wake_fd_ = -1;      // eventfd written by PostFromAnyThread.
   int64_t epoch_ns_ = 0;  // CLOCK_MONOTONIC at construction.
   Timestamp armed_wake_ = Timestamp::Infinite();
 

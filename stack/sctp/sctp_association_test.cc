@@ -3,7 +3,6 @@
 // so usrsctp's gettimeofday() reads see virtual time.
 #include "stack/sctp/sctp_association.h"
 
-
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -13,8 +12,8 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "simnet/testing/fresh_process.h"
 #include "simnet/network.h"
+#include "simnet/testing/fresh_process.h"
 
 namespace rtcsim::sctp {
 namespace {

@@ -79,7 +79,8 @@ absl::StatusOr<HttpUrl> ParseHttpUrl(absl::string_view url) {
         absl::StrCat("'", url, "': https is not supported (WHIP here is plain http://)"));
   }
   if (!absl::ConsumePrefix(&rest, "http://")) {
-    return absl::InvalidArgumentError(absl::StrCat("'", url, "': expected http://HOST[:PORT]/PATH"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", url, "': expected http://HOST[:PORT]/PATH"));
   }
   size_t slash = rest.find('/');
   absl::string_view authority = rest.substr(0, slash);
@@ -178,8 +179,9 @@ absl::StatusOr<PeerOptions> ParsePeerFlags(absl::Span<const std::string> args) {
       uint16_t port;
       if (!SplitHostPort(value, &options.whip_listen_host, &port_text) ||
           options.whip_listen_host.empty() || port_text.empty()) {
-        return FlagError(flag, absl::StrCat("expected HOST:PORT (e.g. 127.0.0.1:8080 or [::1]:0), got '",
-                                            value, "'"));
+        return FlagError(
+            flag,
+            absl::StrCat("expected HOST:PORT (e.g. 127.0.0.1:8080 or [::1]:0), got '", value, "'"));
       }
       if (!ParsePort(port_text, /*allow_zero=*/true, &port)) {
         return FlagError(flag, absl::StrCat("bad port '", port_text, "' (0..65535)"));
@@ -204,8 +206,8 @@ absl::StatusOr<PeerOptions> ParsePeerFlags(absl::Span<const std::string> args) {
       int64_t n;
       // Messages carry their index in 8 digits.
       if (!ParseCount(value, 1, 99999999, &n)) {
-        return FlagError(flag, absl::StrCat("expected a message count from 1 to 99999999, got '",
-                                            value, "'"));
+        return FlagError(
+            flag, absl::StrCat("expected a message count from 1 to 99999999, got '", value, "'"));
       }
       options.send = n;
     } else if (flag == "--expect") {

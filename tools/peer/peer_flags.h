@@ -48,7 +48,7 @@ struct PeerOptions {
   std::string whip_url_text;
 
   bool echo = false;
-  std::optional<int64_t> send;   // --send N
+  std::optional<int64_t> send;    // --send N
   std::optional<int64_t> expect;  // --expect N (echo side)
   size_t size = 100;
   bool unordered = false;

@@ -11,9 +11,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-absl::StatusOr<PeerOptions> Parse(std::vector<std::string> args) {
-  return ParsePeerFlags(args);
-}
+absl::StatusOr<PeerOptions> Parse(std::vector<std::string> args) { return ParsePeerFlags(args); }
 
 // The error must name the flag and say why.
 void ExpectError(std::vector<std::string> args, const std::string& flag, const std::string& why) {
@@ -39,12 +37,30 @@ TEST(PeerFlags, ListenEchoDefaults) {
 }
 
 TEST(PeerFlags, UrlSendEverything) {
-  absl::StatusOr<PeerOptions> o =
-      Parse({"--whip-url=http://[::1]:9000/whip?x=1", "--send", "100", "--size=204800",
-             "--unordered", "--binary", "--max-retransmits", "3", "--timeout", "2.5",
-             "--ice-server", "stun:stun.example.org", "--ice-server",
-             "turn:10.0.0.1:3479?transport=udp", "--ice-user", "u", "--ice-pass", "p",
-             "--relay-only", "--bind", "127.0.0.1", "--bind", "::1", "--verbose"});
+  absl::StatusOr<PeerOptions> o = Parse({"--whip-url=http://[::1]:9000/whip?x=1",
+                                         "--send",
+                                         "100",
+                                         "--size=204800",
+                                         "--unordered",
+                                         "--binary",
+                                         "--max-retransmits",
+                                         "3",
+                                         "--timeout",
+                                         "2.5",
+                                         "--ice-server",
+                                         "stun:stun.example.org",
+                                         "--ice-server",
+                                         "turn:10.0.0.1:3479?transport=udp",
+                                         "--ice-user",
+                                         "u",
+                                         "--ice-pass",
+                                         "p",
+                                         "--relay-only",
+                                         "--bind",
+                                         "127.0.0.1",
+                                         "--bind",
+                                         "::1",
+                                         "--verbose"});
   ASSERT_TRUE(o.ok()) << o.status();
   ASSERT_TRUE(o->whip_url.has_value());
   EXPECT_EQ(o->whip_url->host, "::1");
@@ -108,18 +124,16 @@ TEST(PeerFlags, BadFlags) {
   ExpectError({"--whip-url", "http://a/", "--send", "0"}, "--send", "from 1 to 99999999");
   ExpectError({"--whip-url", "http://a/", "--send", "ten"}, "--send", "'ten'");
   ExpectError({"--whip-url", "http://a/", "--send", "1", "--size", "0"}, "--size", "from 1");
-  ExpectError({"--whip-url", "http://a/", "--send", "1", "--size", "300000"}, "--size",
-              "262144");
-  ExpectError({"--whip-url", "http://a/", "--send", "1", "--size", "4"}, "--size",
-              "at least 8");
+  ExpectError({"--whip-url", "http://a/", "--send", "1", "--size", "300000"}, "--size", "262144");
+  ExpectError({"--whip-url", "http://a/", "--send", "1", "--size", "4"}, "--size", "at least 8");
   ExpectError({"--whip-url", "http://a/", "--send", "1", "--timeout", "0"}, "--timeout",
               "seconds > 0");
   ExpectError({"--whip-url", "http://a/", "--send", "1", "--timeout", "nan"}, "--timeout",
               "seconds > 0");
   ExpectError({"--whip-url", "http://a/", "--send", "1", "--max-retransmits", "-1"},
               "--max-retransmits", "0..65535");
-  ExpectError({"--whip-url", "http://a/", "--echo", "--max-retransmits", "1"},
-              "--max-retransmits", "add --send");
+  ExpectError({"--whip-url", "http://a/", "--echo", "--max-retransmits", "1"}, "--max-retransmits",
+              "add --send");
   ExpectError({"--whip-url", "http://a/", "--send", "1", "--expect", "3"}, "--expect",
               "needs --echo");
   ExpectError({"--whip-url", "http://a/", "--echo=yes"}, "--echo", "takes no value");
@@ -127,8 +141,7 @@ TEST(PeerFlags, BadFlags) {
               "not supported");
   ExpectError({"--whip-url", "http://a/", "--ice-server", "turn:a:3478?transport=tcp"},
               "--ice-server", "transport=udp");
-  ExpectError({"--whip-url", "http://a/", "--ice-server", "stun:a:0"}, "--ice-server",
-              "bad port");
+  ExpectError({"--whip-url", "http://a/", "--ice-server", "stun:a:0"}, "--ice-server", "bad port");
   ExpectError({"--whip-url", "http://a/", "--ice-server", "http://a"}, "--ice-server",
               "expected stun:");
   ExpectError({"--whip-url", "http://a/", "--ice-server", "turn:a"}, "--ice-server",

@@ -142,7 +142,7 @@ class Peer {
 
   Timestamp pc_created_at_;
   std::optional<int64_t> connect_ms_;
-  std::string location_;  // of our WHIP session (offerer)
+  std::string location_;         // of our WHIP session (offerer)
   WhipServer::Respond respond_;  // pending answer (answerer)
   bool local_description_delivered_ = false;
   bool closing_ = false;  // we are closing the connection ourselves
@@ -271,8 +271,8 @@ absl::Status Peer::Start() {
                           absl::StrCat("--whip-listen: ", server.status().message()));
     }
     server_ = *std::move(server);
-    std::string url = absl::StrCat("http://", UrlHost(options_.whip_listen_host), ":",
-                                   server_->port(), "/whip");
+    std::string url =
+        absl::StrCat("http://", UrlHost(options_.whip_listen_host), ":", server_->port(), "/whip");
     Emit(Event("listening").Add("url", url));
     Progress(absl::StrCat("listening on ", url));
     return absl::OkStatus();
@@ -288,8 +288,7 @@ absl::Status Peer::Start() {
     init.ordered = !options_.unordered;
     init.max_retransmits = options_.max_retransmits;
   }
-  absl::StatusOr<std::shared_ptr<sctp::DataChannel>> channel =
-      pc_->CreateDataChannel(label, init);
+  absl::StatusOr<std::shared_ptr<sctp::DataChannel>> channel = pc_->CreateDataChannel(label, init);
   if (!channel.ok()) return channel.status();
   if (options_.send.has_value()) send_channel_ = channel->get();
   WatchChannel(*channel, /*local=*/true);
@@ -364,9 +363,8 @@ void Peer::DeliverLocalDescription() {
 void Peer::SendOffer(const std::string& sdp) {
   Progress(absl::StrCat("POST offer to ", options_.whip_url_text));
   awaiting_whip_response_ = true;
-  client_->PostOffer(sdp, [this](absl::StatusOr<WhipResponse> response) {
-    OnWhipResponse(std::move(response));
-  });
+  client_->PostOffer(
+      sdp, [this](absl::StatusOr<WhipResponse> response) { OnWhipResponse(std::move(response)); });
 }
 
 void Peer::OnWhipResponse(absl::StatusOr<WhipResponse> response) {
@@ -403,9 +401,8 @@ void Peer::WatchChannel(std::shared_ptr<sctp::DataChannel> channel, bool local) 
     Emit(event);
     if (raw == send_channel_) SendMore();
   };
-  raw->set_on_message([this, raw](absl::Span<const uint8_t> data, bool binary) {
-    OnMessage(raw, data, binary);
-  });
+  raw->set_on_message(
+      [this, raw](absl::Span<const uint8_t> data, bool binary) { OnMessage(raw, data, binary); });
   raw->set_on_close([this, raw] { OnChannelClose(raw); });
   if (raw->state() == sctp::DataChannelState::kOpen) {
     on_open();  // ondatachannel hands over channels already open
@@ -428,10 +425,9 @@ void Peer::OnMessage(sctp::DataChannel* channel, absl::Span<const uint8_t> data,
     return;
   }
   if (!options_.echo || finished_) return;
-  absl::Status status =
-      binary ? channel->SendBinary(data)
-             : channel->Send(absl::string_view(reinterpret_cast<const char*>(data.data()),
-                                               data.size()));
+  absl::Status status = binary ? channel->SendBinary(data)
+                               : channel->Send(absl::string_view(
+                                     reinterpret_cast<const char*>(data.data()), data.size()));
   if (!status.ok()) {
     Fail(absl::StrCat("echo on '", channel->label(), "' failed: ", status.message()));
     return;
@@ -496,10 +492,9 @@ void Peer::SendMore() {
   while (next_send_ < n && send_channel_->buffered_amount() < kSendHighWater) {
     std::string message = MakeMessage(next_send_, options_.size);
     absl::Status status =
-        options_.binary
-            ? send_channel_->SendBinary(absl::Span<const uint8_t>(
-                  reinterpret_cast<const uint8_t*>(message.data()), message.size()))
-            : send_channel_->Send(message);
+        options_.binary ? send_channel_->SendBinary(absl::Span<const uint8_t>(
+                              reinterpret_cast<const uint8_t*>(message.data()), message.size()))
+                        : send_channel_->Send(message);
     if (!status.ok()) {
       Fail(absl::StrCat("send ", next_send_, " failed: ", status.message()));
       return;
@@ -566,11 +561,11 @@ void Peer::Fail(const std::string& error) {
 }
 
 std::string Peer::StateSummary() const {
-  std::string text =
-      pc_ == nullptr ? "no offer yet"
-                     : absl::StrCat("signaling ", jsep::ToString(pc_->signaling_state()),
-                                    ", ice ", ice::ToString(pc_->ice_connection_state()),
-                                    ", connection ", pc::ToString(pc_->connection_state()));
+  std::string text = pc_ == nullptr
+                         ? "no offer yet"
+                         : absl::StrCat("signaling ", jsep::ToString(pc_->signaling_state()),
+                                        ", ice ", ice::ToString(pc_->ice_connection_state()),
+                                        ", connection ", pc::ToString(pc_->connection_state()));
   if (awaiting_whip_response_) absl::StrAppend(&text, ", waiting for the WHIP response");
   if (respond_) absl::StrAppend(&text, ", gathering before the WHIP answer");
   absl::StrAppend(&text, "; channels opened ", channels_opened_, ", sent ", sent_, ", received ",

@@ -126,8 +126,9 @@ absl::StatusOr<std::unique_ptr<WhipServer>> WhipServer::Start(RealEnv& env,
     const absl::StatusOr<std::string>& answer = *slot->answer;
     if (!answer.ok()) {
       response.status = 400;
-      response.set_content(absl::StrCat("cannot answer this offer: ", answer.status().message(), "\n"),
-                           "text/plain");
+      response.set_content(
+          absl::StrCat("cannot answer this offer: ", answer.status().message(), "\n"),
+          "text/plain");
       return;
     }
     response.status = 201;
@@ -146,9 +147,8 @@ absl::StatusOr<std::unique_ptr<WhipServer>> WhipServer::Start(RealEnv& env,
     response.status = 200;
   });
   // CORS preflight and WHIP's OPTIONS probe.
-  st->server.Options(".*", [](const httplib::Request&, httplib::Response& response) {
-    response.status = 204;
-  });
+  st->server.Options(
+      ".*", [](const httplib::Request&, httplib::Response& response) { response.status = 204; });
   st->server.set_read_timeout(10, 0);
 
   const std::string host = listen.ip().ToString();
@@ -191,12 +191,12 @@ struct WhipClient::State {
   RealEnv* env = nullptr;
   HttpUrl url;
   TimeDelta timeout;
-  bool deliver = true;  // Env thread only.
+  bool deliver = true;               // Env thread only.
   std::vector<std::thread> workers;  // Env thread only.
 
   std::mutex mutex;
-  bool alive = true;                            // Guarded by mutex.
-  std::vector<httplib::Client*> in_flight;      // Guarded by mutex.
+  bool alive = true;                        // Guarded by mutex.
+  std::vector<httplib::Client*> in_flight;  // Guarded by mutex.
 
   // Runs `request` on a worker with a client registered for stop().
   // Returns false if shutting down.
@@ -256,7 +256,8 @@ void WhipClient::PostOffer(std::string offer_sdp,
   });
 }
 
-void WhipClient::Delete(const std::string& location, std::function<void(absl::StatusOr<int>)> done) {
+void WhipClient::Delete(const std::string& location,
+                        std::function<void(absl::StatusOr<int>)> done) {
   std::string origin = state_->url.Origin();
   std::string path = location;
   if (absl::StartsWithIgnoreCase(location, "http://")) {
@@ -279,10 +280,10 @@ void WhipClient::Delete(const std::string& location, std::function<void(absl::St
     if (!st->Register(&client)) return;
     httplib::Result result = client.Delete(path);
     st->Unregister(&client);
-    absl::StatusOr<int> out = result ? absl::StatusOr<int>(result->status)
-                                     : absl::UnavailableError(absl::StrCat(
-                                           "DELETE ", origin, path, ": ",
-                                           httplib::to_string(result.error())));
+    absl::StatusOr<int> out =
+        result ? absl::StatusOr<int>(result->status)
+               : absl::UnavailableError(absl::StrCat("DELETE ", origin, path, ": ",
+                                                     httplib::to_string(result.error())));
     st->env->PostFromAnyThread([st, out = std::move(out), done = std::move(done)]() mutable {
       if (st->deliver) done(std::move(out));
     });
