@@ -144,6 +144,8 @@ class SctpAssociation::Impl {
 
   void SetState(SctpState state);
   void HandleNotification(const uint8_t* data, size_t length);
+  // One complete message (or an oversized one, counted and dropped).
+  void Deliver(uint16_t stream_id, uint32_t ppid, std::vector<uint8_t> payload, bool oversized);
   void FlushSendQueue();
   // `accepted` bytes of `out` left the queue (taken by usrsctp or dropped).
   void Unbuffer(const Outgoing& out, size_t accepted, bool notify);
@@ -620,7 +622,18 @@ void SctpAssociation::Impl::OnReceive(void* data, size_t length, const sctp_rcvi
   // Partial delivery (RFC 9260 §6.9) hands a large message over in pieces;
   // only the last carries MSG_EOR. usrsctp may deliver other streams'
   // messages between the pieces, so each stream reassembles on its own.
-  Reassembly& r = partial_[info.rcv_sid];
+  const uint16_t sid = info.rcv_sid;
+  auto it = partial_.find(sid);
+  if (it == partial_.end() && (flags & MSG_EOR)) {
+    // The common case: a whole message in one read, no reassembly.
+    const bool oversized = length > config_.max_message_size;
+    Deliver(sid, ntohl(info.rcv_ppid),
+            oversized ? std::vector<uint8_t>() : std::vector<uint8_t>(bytes, bytes + length),
+            oversized);
+    return;
+  }
+  if (it == partial_.end()) it = partial_.emplace(sid, Reassembly{}).first;
+  Reassembly& r = it->second;
   if (!r.oversized) {
     if (r.bytes.size() + length > config_.max_message_size) {
       r.oversized = true;
@@ -630,19 +643,23 @@ void SctpAssociation::Impl::OnReceive(void* data, size_t length, const sctp_rcvi
     }
   }
   if (!(flags & MSG_EOR)) return;
-  const uint32_t ppid = ntohl(info.rcv_ppid);
-  if (r.oversized) {
+  Deliver(sid, ntohl(info.rcv_ppid), std::move(r.bytes), r.oversized);
+  partial_.erase(it);
+}
+
+void SctpAssociation::Impl::Deliver(uint16_t stream_id, uint32_t ppid, std::vector<uint8_t> payload,
+                                    bool oversized) {
+  if (oversized) {
     ++stats_.oversized_dropped;
-  } else {
-    Event e{Event::Kind::kMessage};
-    e.stream_id = info.rcv_sid;
-    e.ppid = ppid;
-    // RFC 8831 §6.6: the byte sent with PPID 56/57 is not payload.
-    if (ppid != kPpidStringEmpty && ppid != kPpidBinaryEmpty) e.payload = std::move(r.bytes);
-    events_.push_back(std::move(e));
-    ++stats_.messages_received;
+    return;
   }
-  partial_.erase(info.rcv_sid);
+  Event e{Event::Kind::kMessage};
+  e.stream_id = stream_id;
+  e.ppid = ppid;
+  // RFC 8831 §6.6: the byte sent with PPID 56/57 is not payload.
+  if (ppid != kPpidStringEmpty && ppid != kPpidBinaryEmpty) e.payload = std::move(payload);
+  events_.push_back(std::move(e));
+  ++stats_.messages_received;
 }
 
 void SctpAssociation::Impl::HandleNotification(const uint8_t* data, size_t length) {
