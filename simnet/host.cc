@@ -17,6 +17,10 @@ class SimUdpSocket : public UdpSocket {
   SocketAddress local_address() const override { return local_; }
   absl::Status SendTo(const SocketAddress& to, absl::Span<const uint8_t> payload) override {
     if (host_ == nullptr) return absl::FailedPreconditionError("host was destroyed");
+    if (address_gone_) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("host ", host_->name(), " no longer has address ", local_.ip().ToString()));
+    }
     return host_->SendFrom(local_, to, payload);
   }
   void SetReceiveCallback(ReceiveCallback cb) override { callback_ = std::move(cb); }
@@ -25,6 +29,8 @@ class SimUdpSocket : public UdpSocket {
   friend class Host;
   Host* host_;
   SocketAddress local_;
+  // The host lost the address this socket is bound to (it may come back).
+  bool address_gone_ = false;
   ReceiveCallback callback_;
 };
 
@@ -118,6 +124,11 @@ absl::StatusOr<std::unique_ptr<UdpSocket>> Host::Bind(const SocketAddress& reque
   auto s = std::make_unique<SimUdpSocket>(this, local);
   sockets_[local] = s.get();
   return std::unique_ptr<UdpSocket>(std::move(s));
+}
+
+void Host::OnAddressesChanged() {
+  // Only flags are set, so the hash map's order cannot leak into the run.
+  for (auto& [addr, s] : sockets_) s->address_gone_ = !HasAddress(addr.ip());
 }
 
 void Host::Unbind(SimUdpSocket* s) { sockets_.erase(s->local_); }

@@ -31,7 +31,8 @@ class Host : public Node {
 
   // Binds like an OS would: port 0 picks an ephemeral port (49152–65535,
   // sequentially, so runs repeat); an unspecified address picks the host's
-  // first address of that family.
+  // first address of that family (the current ones, after
+  // Network::SetHostAddresses).
   absl::StatusOr<std::unique_ptr<UdpSocket>> Bind(const SocketAddress& local);
 
   Env& env() { return *env_; }
@@ -43,6 +44,9 @@ class Host : public Node {
 
  private:
   friend class SimUdpSocket;
+  friend class Network;
+  // After Network::SetHostAddresses: marks sockets whose address is gone.
+  void OnAddressesChanged();
   absl::Status SendFrom(const SocketAddress& from, const SocketAddress& to,
                         absl::Span<const uint8_t> payload);
   void Unbind(SimUdpSocket* s);

@@ -57,6 +57,40 @@ absl::StatusOr<Host*> Network::AddHost(absl::string_view name, std::vector<IpAdd
   return AddNode(std::make_unique<Host>(this, std::string(name), std::move(addresses)));
 }
 
+absl::Status Network::SetHostAddresses(Host* host, std::vector<IpAddress> addresses) {
+  if (host == nullptr) return absl::InvalidArgumentError("SetHostAddresses: no host");
+  if (addresses.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("host ", host->name(), " needs an address"));
+  }
+  for (size_t i = 0; i < addresses.size(); ++i) {
+    const IpAddress& a = addresses[i];
+    if (a.family() == IpFamily::kNone || a.IsUnspecified() || a.IsMulticast()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("node ", host->name(), ": ", a.ToString(), " is not a unicast address"));
+    }
+    for (size_t j = 0; j < i; ++j) {
+      if (addresses[j] == a) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("node ", host->name(), ": address ", a.ToString(), " is listed twice"));
+      }
+    }
+    for (const auto& n : nodes_) {
+      if (n.get() != host && n->HasAddress(a)) {
+        return absl::AlreadyExistsError(absl::StrCat(
+            "node ", host->name(), ": address ", a.ToString(), " already belongs to ", n->name()));
+      }
+    }
+  }
+  const IpAddress old_first = host->addresses_.front();
+  host->addresses_ = std::move(addresses);
+  host->OnAddressesChanged();
+  RebuildRoutes();
+  trace_.Record(now(), TraceKind::kAddressChanged, host->trace_id(), 0, SocketAddress(old_first, 0),
+                SocketAddress(host->addresses_.front(), 0), 0,
+                static_cast<int64_t>(host->addresses_.size()));
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Router*> Network::AddRouter(absl::string_view name,
                                            std::vector<IpAddress> addresses) {
   absl::Status s = CheckNewNode(name, addresses);

@@ -46,6 +46,16 @@ class Network {
   absl::StatusOr<Nat*> AddNat(absl::string_view name, NatConfig config);
   absl::StatusOr<Firewall*> AddFirewall(absl::string_view name, FirewallConfig config);
 
+  // Replaces `host`'s addresses at the current time, as when a device moves
+  // to another network (e.g. Wi-Fi to another access point) and gets a new
+  // address. Validated like AddHost: non-empty, unicast, no duplicates, and
+  // no address of another node. Routes are rebuilt, so the old addresses
+  // become unreachable at once; sockets bound to an address the host no
+  // longer has fail to send (FailedPrecondition "host h no longer has
+  // address a") and receive nothing; an unspecified bind now picks the new
+  // first address. Recorded as TraceKind::kAddressChanged.
+  absl::Status SetHostAddresses(Host* host, std::vector<IpAddress> addresses);
+
   // Links `downstream` to `upstream`, which becomes its default route; the
   // upstream side (and everything above) learns routes to what is below.
   absl::StatusOr<Link*> Connect(Node* downstream, Node* upstream, const LinkParams& params);

@@ -139,6 +139,119 @@ TEST(Network, Ipv6EndToEndAndLocalDelivery) {
   EXPECT_EQ(got[1], (std::pair<std::string, int64_t>{"[2001:db8::1]:1000", 20}));
 }
 
+TEST(Network, SetHostAddressesMovesTheHostAndStrandsOldSockets) {
+  Network net(1);
+  Router* r = *net.AddRouter("r");
+  Host* a = *net.AddHost("a0", {Ip("10.0.1.2")});
+  Host* b = *net.AddHost("b", {Ip("10.0.2.2")});
+  ASSERT_TRUE(net.Connect(a, r, LinkParams{}).ok());
+  ASSERT_TRUE(net.Connect(b, r, LinkParams{}).ok());
+  auto old_socket = *a->env().BindUdp(SocketAddress(IpAddress::AnyV4(), 0));
+  EXPECT_EQ(old_socket->local_address().ToString(), "10.0.1.2:49152");
+  auto sb = *b->Bind(SocketAddress(Ip("10.0.2.2"), 7000));
+  std::vector<std::string> at_b;
+  sb->SetReceiveCallback([&](const SocketAddress& from, absl::Span<const uint8_t>) {
+    at_b.push_back(from.ToString());
+  });
+  int at_old = 0;
+  old_socket->SetReceiveCallback(
+      [&](const SocketAddress&, absl::Span<const uint8_t>) { ++at_old; });
+  const uint8_t data[2] = {1, 2};
+  ASSERT_TRUE(old_socket->SendTo(SocketAddress(Ip("10.0.2.2"), 7000), data).ok());
+  net.RunFor(TimeDelta::Seconds(1));
+  ASSERT_EQ(at_b, std::vector<std::string>{"10.0.1.2:49152"});
+
+  // Validation, as AddHost: nothing changes on a rejected call.
+  EXPECT_EQ(net.SetHostAddresses(a, {}).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(net.SetHostAddresses(a, {Ip("10.0.2.2")}).code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(net.SetHostAddresses(a, {IpAddress::AnyV4()}).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(net.SetHostAddresses(a, {Ip("10.0.1.3"), Ip("10.0.1.3")}).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(a->addresses(), std::vector<IpAddress>{Ip("10.0.1.2")});
+
+  const uint64_t events = net.trace().events();
+  ASSERT_TRUE(net.SetHostAddresses(a, {Ip("10.0.1.3")}).ok());
+  EXPECT_EQ(a->addresses(), std::vector<IpAddress>{Ip("10.0.1.3")});
+  EXPECT_EQ(net.trace().events(), events + 1);  // kAddressChanged
+
+  // The old socket can no longer send, and says why.
+  const absl::Status st = old_socket->SendTo(SocketAddress(Ip("10.0.2.2"), 7000), data);
+  EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(st.message(), "host a0 no longer has address 10.0.1.2");
+
+  // The route to the old address is gone: the router drops, nothing arrives.
+  const uint64_t received = a->stats().received;
+  ASSERT_TRUE(sb->SendTo(SocketAddress(Ip("10.0.1.2"), 49152), data).ok());
+  net.RunFor(TimeDelta::Seconds(1));
+  EXPECT_EQ(at_old, 0);
+  EXPECT_EQ(a->stats().received, received);
+  EXPECT_EQ(net.packets().live(), 0u);
+
+  // An unspecified bind picks the new address, which is reachable both ways.
+  auto new_socket = *a->env().BindUdp(SocketAddress(IpAddress::AnyV4(), 0));
+  EXPECT_EQ(new_socket->local_address().ip(), Ip("10.0.1.3"));
+  std::vector<std::string> at_new;
+  new_socket->SetReceiveCallback([&](const SocketAddress& from, absl::Span<const uint8_t>) {
+    at_new.push_back(from.ToString());
+  });
+  ASSERT_TRUE(new_socket->SendTo(SocketAddress(Ip("10.0.2.2"), 7000), data).ok());
+  ASSERT_TRUE(sb->SendTo(new_socket->local_address(), data).ok());
+  net.RunFor(TimeDelta::Seconds(1));
+  ASSERT_EQ(at_b.size(), 2u);
+  EXPECT_EQ(at_b[1], new_socket->local_address().ToString());
+  EXPECT_EQ(at_new, std::vector<std::string>{"10.0.2.2:7000"});
+
+  // Another node may now take the old address; moving back revives the old
+  // socket, as an OS socket bound to an address that returns.
+  ASSERT_TRUE(net.SetHostAddresses(a, {Ip("10.0.1.3"), Ip("10.0.1.2")}).ok());
+  EXPECT_TRUE(old_socket->SendTo(SocketAddress(Ip("10.0.2.2"), 7000), data).ok());
+  net.RunFor(TimeDelta::Seconds(1));
+  EXPECT_EQ(at_b.size(), 3u);
+}
+
+TEST(Network, SetHostAddressesBehindANatDropsInboundForTheOldAddress) {
+  Network net(1);
+  Router* internet = *net.AddRouter("internet");
+  Host* server = *net.AddHost("server", {Ip("198.51.100.1")});
+  NatConfig c;
+  c.public_addresses = {Ip("203.0.113.1")};
+  Nat* nat = *net.AddNat("nat", c);
+  Host* a = *net.AddHost("a", {Ip("192.168.1.2")});
+  ASSERT_TRUE(net.Connect(server, internet, LinkParams{}).ok());
+  ASSERT_TRUE(net.Connect(nat, internet, LinkParams{}).ok());
+  ASSERT_TRUE(net.Connect(a, nat, LinkParams{}).ok());
+  auto ss = *server->Bind(SocketAddress(Ip("198.51.100.1"), 3478));
+  std::vector<SocketAddress> seen;
+  ss->SetReceiveCallback([&](const SocketAddress& from, absl::Span<const uint8_t> d) {
+    seen.push_back(from);
+    EXPECT_TRUE(ss->SendTo(from, d).ok());  // echo
+  });
+  auto s1 = *a->env().BindUdp(SocketAddress(IpAddress::AnyV4(), 0));
+  int got1 = 0;
+  s1->SetReceiveCallback([&](const SocketAddress&, absl::Span<const uint8_t>) { ++got1; });
+  const uint8_t data[1] = {9};
+  ASSERT_TRUE(s1->SendTo(SocketAddress(Ip("198.51.100.1"), 3478), data).ok());
+  net.RunFor(TimeDelta::Seconds(1));
+  ASSERT_EQ(got1, 1);
+
+  ASSERT_TRUE(net.SetHostAddresses(a, {Ip("192.168.1.3")}).ok());
+  // The server answers the old mapping again: the NAT translates it to the
+  // old inside address, which no longer has a route.
+  ASSERT_TRUE(ss->SendTo(seen.back(), data).ok());
+  net.RunFor(TimeDelta::Seconds(1));
+  EXPECT_EQ(got1, 1);
+  EXPECT_EQ(net.packets().live(), 0u);
+
+  auto s2 = *a->env().BindUdp(SocketAddress(IpAddress::AnyV4(), 0));
+  int got2 = 0;
+  s2->SetReceiveCallback([&](const SocketAddress&, absl::Span<const uint8_t>) { ++got2; });
+  ASSERT_TRUE(s2->SendTo(SocketAddress(Ip("198.51.100.1"), 3478), data).ok());
+  net.RunFor(TimeDelta::Seconds(1));
+  EXPECT_EQ(got2, 1);
+  EXPECT_EQ(seen.back().ip(), Ip("203.0.113.1"));
+}
+
 // Two NATed hosts and a server over lossy, jittery, duplicating links; both
 // hosts keep talking to the server and the server answers.
 struct RunResult {

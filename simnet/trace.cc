@@ -47,6 +47,8 @@ const char* ToString(TraceKind kind) {
       return "link_changed";
     case TraceKind::kNote:
       return "note";
+    case TraceKind::kAddressChanged:
+      return "address_changed";
   }
   return "unknown";
 }

@@ -32,6 +32,10 @@ enum class TraceKind : uint8_t {
   kFirewallDrop,
   kLinkChanged,  // a link parameter changed while running
   kNote,         // free-form annotation
+  // A host's addresses were replaced (Network::SetHostAddresses): src is its
+  // old first address, dst its new one, detail the new address count.
+  // Appended last so the values (and hashes) of the other kinds stay put.
+  kAddressChanged,
 };
 
 const char* ToString(TraceKind kind);
