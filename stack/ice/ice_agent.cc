@@ -78,6 +78,31 @@
 //   ICE restart (§9): the previous pair keeps carrying data (and consent
 //     checks, RFC 7675 §5.1) while the new session runs checks; the state
 //     shows checking until a new pair is selected.
+//
+// Network change (the host's address changes under a running agent)
+//   Until the application restarts ICE, sends on the old socket fail
+//   locally (counted in send_errors, otherwise treated as loss): RFC 7675
+//   bases consent only on responses, so the usual timers apply —
+//   disconnected after `disconnected_timeout` without a consent response,
+//   failed after `consent_timeout`. An application that learns of the
+//   change (or sees disconnected) calls RestartIce. Detection happens
+//   there, and only for an agent on the Env's default address (no
+//   configured local_addresses: explicit addresses are the application's
+//   to manage): the agent binds its socket's own address and port again
+//   as a probe. "Already in use" (simnet and realnet both say AlreadyExists)
+//   means the address is still the host's, and the probe leaves no trace
+//   and takes no ephemeral port, so runs without a change are unaltered.
+//   Any other error means the address is gone: the socket, its bases, its
+//   TURN allocations (they live on that socket's 5-tuple, RFC 8656 §2.2)
+//   and the old selected pair if it used them are retired, and a new
+//   socket is bound on the unspecified address, so the new gathering round
+//   finds host, server-reflexive and fresh relayed candidates on it. The
+//   old pair cannot carry data on a base that is gone, so §9's "keep using
+//   the previous pair" does not apply; the state shows disconnected until
+//   checks start. Retired objects are parked and destroyed from a task of
+//   their own, since RestartIce may run inside one of their callbacks.
+//   A change that keeps the old address (adds a new one first) is not
+//   detected: the old socket still works.
 #include "stack/ice/ice_agent.h"
 
 #include <algorithm>
@@ -264,6 +289,7 @@ class IceAgent::Impl {
     size_t address_index = 0;
     Base* base = nullptr;
     std::unique_ptr<stun::StunClientTransactions> gather;
+    bool retired = false;  // replaced after a network change; ignore packets
   };
 
   struct Turn {
@@ -276,6 +302,7 @@ class IceAgent::Impl {
     uint64_t pending_generation = 0;  // gathering round waiting for it, or 0
     // Peers whose permission is being installed (RFC 8656 §9).
     std::vector<IpAddress> permission_requests;
+    bool retired = false;  // its socket was replaced; awaiting destruction
   };
 
   struct LocalCandidate {
@@ -337,8 +364,11 @@ class IceAgent::Impl {
   std::vector<std::pair<std::string, std::string>> CandidateExtensions() const;
 
   // Packets.
-  void OnSocketPacket(size_t socket_index, const SocketAddress& from,
+  void OnSocketPacket(size_t socket_index, const HostSocket* hs, const SocketAddress& from,
                       absl::Span<const uint8_t> payload);
+  void CountSend(const absl::Status& status) {
+    if (!status.ok()) ++stats_.send_errors;
+  }
   void HandlePacket(Base* base, const SocketAddress& from, absl::Span<const uint8_t> payload);
   void HandleRequest(Base* base, const SocketAddress& from, const StunMessageView& request);
   void SendOnBase(Base* base, const SocketAddress& to, absl::Span<const uint8_t> bytes);
@@ -398,6 +428,11 @@ class IceAgent::Impl {
   bool AnyValid() const;
   bool BetterPending(const Pair* than) const;
   void ForgetSession();  // remote candidates, pairs; keeps the selected pair
+  // Network change (see the top of this file).
+  std::unique_ptr<HostSocket> MakeHostSocket(std::unique_ptr<UdpSocket> socket, size_t index);
+  std::unique_ptr<Base> MakeHostBase(HostSocket& hs, size_t index);
+  bool HostAddressGone(const HostSocket& hs);
+  void ReplaceHostSocket(size_t index, std::unique_ptr<UdpSocket> socket);
   CandidatePairInfo Info(const Pair& p) const;
   std::vector<uint8_t> Key(absl::string_view pwd) const { return stun::ShortTermKey(pwd); }
 
@@ -428,6 +463,12 @@ class IceAgent::Impl {
   std::vector<std::unique_ptr<HostSocket>> sockets_;
   std::vector<std::unique_ptr<Turn>> turns_;
   std::vector<std::unique_ptr<Base>> bases_;
+  // Retired by a network change, destroyed by graveyard_timer_ (same order).
+  std::vector<std::unique_ptr<Base>> retired_bases_;
+  std::vector<std::unique_ptr<Turn>> retired_turns_;
+  std::vector<std::unique_ptr<HostSocket>> retired_sockets_;
+  uint64_t retired_retransmissions_ = 0;
+  uint64_t retired_integrity_failures_ = 0;
 
   uint64_t gather_generation_ = 0;
   uint64_t gather_requests_ = 0;
@@ -460,6 +501,7 @@ class IceAgent::Impl {
   Timer consent_timer_;
   Timer consent_deadline_timer_;
   Timer keepalive_timer_;
+  Timer graveyard_timer_;
 
   IceAgentStats stats_;
   mutable IceAgentStats stats_view_;
@@ -481,7 +523,8 @@ IceAgent::Impl::Impl(Env& env, IceAgentConfig config, Callbacks callbacks)
       checking_timer_(env),
       consent_timer_(env),
       consent_deadline_timer_(env),
-      keepalive_timer_(env) {
+      keepalive_timer_(env),
+      graveyard_timer_(env) {
   // RFC 8445 §14.2 / §14.3 floors.
   if (config_.ta < TimeDelta::Millis(5)) config_.ta = TimeDelta::Millis(5);
   // RFC 8445 §14.3: never an RTO below 500 ms.
@@ -508,8 +551,11 @@ IceAgent::Impl::~Impl() {
   callbacks_ = Callbacks();
   old_selected_.reset();
   pairs_.clear();
+  retired_bases_.clear();
   bases_.clear();
+  retired_turns_.clear();
   turns_.clear();
+  retired_sockets_.clear();
   sockets_.clear();
 }
 
@@ -562,46 +608,52 @@ absl::Status IceAgent::Impl::GatherCandidates() {
       if (first_error.ok()) first_error = bound.status();
       continue;
     }
-    auto hs = std::make_unique<HostSocket>();
-    hs->socket = std::move(*bound);
-    hs->address = hs->socket->local_address();
-    hs->address_index = sockets_.size();
-    const size_t index = sockets_.size();
-    hs->socket->SetReceiveCallback(
-        [this, index](const SocketAddress& from, absl::Span<const uint8_t> payload) {
-          OnSocketPacket(index, from, payload);
-        });
-    UdpSocket* raw = hs->socket.get();
-    hs->gather = std::make_unique<stun::StunClientTransactions>(
-        env_, [raw](const SocketAddress& to, absl::Span<const uint8_t> bytes) {
-          raw->SendTo(to, bytes).IgnoreError();
-        });
-    sockets_.push_back(std::move(hs));
+    sockets_.push_back(MakeHostSocket(std::move(*bound), sockets_.size()));
   }
   if (sockets_.empty()) {
     return absl::UnavailableError(
         absl::StrCat("ICE: could not bind any local address: ", first_error.message()));
   }
-  for (size_t i = 0; i < sockets_.size(); ++i) {
-    HostSocket& hs = *sockets_[i];
-    auto base = std::make_unique<Base>();
-    base->socket_index = i;
-    base->address = hs.address;
-    base->local_pref = LocalPreference(i, 0);
-    UdpSocket* raw = hs.socket.get();
-    Base* b = base.get();
-    base->checks = std::make_unique<stun::StunClientTransactions>(
-        env_, [this, raw, b](const SocketAddress& to, absl::Span<const uint8_t> bytes) {
-          if (selected_ != nullptr && selected_->base == b && selected_->remote.address == to) {
-            last_sent_on_selected_ = env_.Now();
-          }
-          raw->SendTo(to, bytes).IgnoreError();
-        });
-    hs.base = b;
-    bases_.push_back(std::move(base));
-  }
+  for (size_t i = 0; i < sockets_.size(); ++i) bases_.push_back(MakeHostBase(*sockets_[i], i));
   ScheduleGatheringRound();
   return absl::OkStatus();
+}
+
+std::unique_ptr<IceAgent::Impl::HostSocket> IceAgent::Impl::MakeHostSocket(
+    std::unique_ptr<UdpSocket> socket, size_t index) {
+  auto hs = std::make_unique<HostSocket>();
+  hs->socket = std::move(socket);
+  hs->address = hs->socket->local_address();
+  hs->address_index = index;
+  const HostSocket* self = hs.get();
+  hs->socket->SetReceiveCallback(
+      [this, index, self](const SocketAddress& from, absl::Span<const uint8_t> payload) {
+        OnSocketPacket(index, self, from, payload);
+      });
+  UdpSocket* raw = hs->socket.get();
+  hs->gather = std::make_unique<stun::StunClientTransactions>(
+      env_, [this, raw](const SocketAddress& to, absl::Span<const uint8_t> bytes) {
+        CountSend(raw->SendTo(to, bytes));
+      });
+  return hs;
+}
+
+std::unique_ptr<IceAgent::Impl::Base> IceAgent::Impl::MakeHostBase(HostSocket& hs, size_t index) {
+  auto base = std::make_unique<Base>();
+  base->socket_index = index;
+  base->address = hs.address;
+  base->local_pref = LocalPreference(index, 0);
+  UdpSocket* raw = hs.socket.get();
+  Base* b = base.get();
+  base->checks = std::make_unique<stun::StunClientTransactions>(
+      env_, [this, raw, b](const SocketAddress& to, absl::Span<const uint8_t> bytes) {
+        if (selected_ != nullptr && selected_->base == b && selected_->remote.address == to) {
+          last_sent_on_selected_ = env_.Now();
+        }
+        CountSend(raw->SendTo(to, bytes));
+      });
+  hs.base = b;
+  return base;
 }
 
 void IceAgent::Impl::ScheduleGatheringRound() {
@@ -756,18 +808,19 @@ void IceAgent::Impl::StartTurn(size_t socket_index, size_t server_index) {
   if (!config_.software.empty()) tc.software = config_.software;
   UdpSocket* raw = sockets_[socket_index]->socket.get();
   t->client = std::make_unique<turn::TurnClient>(
-      env_, tc, [raw](const SocketAddress& to, absl::Span<const uint8_t> bytes) {
-        raw->SendTo(to, bytes).IgnoreError();
+      env_, tc, [this, raw](const SocketAddress& to, absl::Span<const uint8_t> bytes) {
+        CountSend(raw->SendTo(to, bytes));
       });
   Turn* turn = t.get();
   t->client->SetDataCallback(
       [this, turn](const SocketAddress& peer, absl::Span<const uint8_t> payload) {
         Entry entry(this);
-        if (closed_ || turn->base == nullptr) return;
+        if (closed_ || turn->retired || turn->base == nullptr) return;
         HandlePacket(turn->base, peer, payload);
       });
   t->client->SetFailureCallback([this, turn](absl::Status) {
     Entry entry(this);
+    if (turn->retired) return;
     // The allocation is gone (RFC 8656 §7.3 refresh failure): pairs on it
     // can no longer work.
     for (auto& p : pairs_) {
@@ -784,7 +837,7 @@ void IceAgent::Impl::StartTurn(size_t socket_index, size_t server_index) {
 }
 
 void IceAgent::Impl::OnAllocated(Turn* turn, absl::StatusOr<turn::TurnClient::Allocation> result) {
-  if (closed_) return;
+  if (closed_ || turn->retired) return;
   const uint64_t gen = turn->pending_generation;
   turn->pending_generation = 0;
   if (result.ok()) {
@@ -802,7 +855,7 @@ void IceAgent::Impl::OnAllocated(Turn* turn, absl::StatusOr<turn::TurnClient::Al
             if (selected_ != nullptr && selected_->base == b && selected_->remote.address == to) {
               last_sent_on_selected_ = env_.Now();
             }
-            turn->client->SendTo(to, bytes).IgnoreError();
+            CountSend(turn->client->SendTo(to, bytes));
           });
       turn->base = b;
       bases_.push_back(std::move(base));
@@ -1071,7 +1124,7 @@ void IceAgent::Impl::EnsurePermission(Pair* pair) {
     Entry entry(this);
     auto& reqs = turn->permission_requests;
     reqs.erase(std::remove(reqs.begin(), reqs.end(), ip), reqs.end());
-    if (closed_) return;
+    if (closed_ || turn->retired) return;
     if (!status.ok()) {
       for (auto& p : pairs_) {
         if (p->base == turn->base && p->remote.address.ip() == ip &&
@@ -1116,10 +1169,10 @@ void IceAgent::Impl::EnqueueTriggered(Pair* pair, bool front) {
 // ---------------------------------------------------------------------------
 // Packets
 
-void IceAgent::Impl::OnSocketPacket(size_t socket_index, const SocketAddress& from,
-                                    absl::Span<const uint8_t> payload) {
+void IceAgent::Impl::OnSocketPacket(size_t socket_index, const HostSocket* hs,
+                                    const SocketAddress& from, absl::Span<const uint8_t> payload) {
   Entry entry(this);
-  if (closed_) return;
+  if (closed_ || hs->retired) return;
   if (payload.empty()) {
     ++stats_.malformed_packets;
     return;
@@ -1196,9 +1249,9 @@ void IceAgent::Impl::SendOnBase(Base* base, const SocketAddress& to,
     last_sent_on_selected_ = env_.Now();
   }
   if (base->turn != nullptr) {
-    base->turn->client->SendTo(to, bytes).IgnoreError();
+    CountSend(base->turn->client->SendTo(to, bytes));
   } else {
-    sockets_[base->socket_index]->socket->SendTo(to, bytes).IgnoreError();
+    CountSend(sockets_[base->socket_index]->socket->SendTo(to, bytes));
   }
 }
 
@@ -2085,6 +2138,23 @@ absl::Status IceAgent::Impl::RestartIce() {
   if (sockets_.empty()) {
     return absl::FailedPreconditionError("ICE restart before GatherCandidates");
   }
+  // Network change: bind the replacement sockets first, so that a failure
+  // leaves the agent as it was.
+  std::vector<std::pair<size_t, std::unique_ptr<UdpSocket>>> rebound;
+  if (config_.local_addresses.empty()) {
+    for (size_t i = 0; i < sockets_.size(); ++i) {
+      if (!HostAddressGone(*sockets_[i])) continue;
+      const IpAddress any =
+          sockets_[i]->address.family() == IpFamily::kV6 ? IpAddress::AnyV6() : IpAddress::AnyV4();
+      auto bound = env_.BindUdp(SocketAddress(any, 0));
+      if (!bound.ok()) {
+        return absl::UnavailableError(
+            absl::StrCat("ICE restart: the host lost ", sockets_[i]->address.ToString(),
+                         " and no new address could be bound: ", bound.status().message()));
+      }
+      rebound.emplace_back(i, std::move(*bound));
+    }
+  }
   ++stats_.ice_restarts;
   ++generation_;
   ForgetSession();
@@ -2098,8 +2168,76 @@ absl::Status IceAgent::Impl::RestartIce() {
   for (auto& hs : sockets_) hs->gather->CancelAll();
   local_candidates_.clear();
   for (auto& b : bases_) b->pairable = false;
+  for (auto& [index, socket] : rebound) ReplaceHostSocket(index, std::move(socket));
   ScheduleGatheringRound();
   return absl::OkStatus();
+}
+
+bool IceAgent::Impl::HostAddressGone(const HostSocket& hs) {
+  // A wildcard socket (realnet) follows the OS's addresses by itself.
+  if (hs.address.ip().IsUnspecified() || hs.address.port() == 0) return false;
+  // Binding the socket's own address and port again: "in use" (or, where
+  // the OS allows sharing, success) means the host still has the address.
+  auto probe = env_.BindUdp(hs.address);
+  return !probe.ok() && !absl::IsAlreadyExists(probe.status());
+}
+
+void IceAgent::Impl::ReplaceHostSocket(size_t index, std::unique_ptr<UdpSocket> socket) {
+  ++stats_.host_address_changes;
+  // ForgetSession left the selected pair, if any, as the old one. On a base
+  // that is going away it can carry nothing more (RFC 8445 §9 keeps it only
+  // while usable): drop it and stop its consent checks and keepalives.
+  if (selected_ != nullptr && selected_->base->socket_index == index) {
+    CancelTransactions(selected_);
+    if (selected_ == old_selected_.get()) old_selected_.reset();
+    selected_ = nullptr;
+    consent_timer_.Stop();
+    consent_deadline_timer_.Stop();
+    keepalive_timer_.Stop();
+    disconnected_ = false;
+    if (state_ == IceConnectionState::kConnected || state_ == IceConnectionState::kCompleted) {
+      SetState(IceConnectionState::kDisconnected);
+    }
+  }
+  // Park the old socket's bases (host and relayed), TURN clients and the
+  // socket itself; their callbacks may be on the stack right now.
+  for (auto it = bases_.begin(); it != bases_.end();) {
+    if ((*it)->socket_index != index) {
+      ++it;
+      continue;
+    }
+    Base& b = **it;
+    b.pairable = false;
+    b.checks->CancelAll();
+    retired_retransmissions_ += b.checks->stats().retransmissions;
+    retired_integrity_failures_ += b.checks->stats().integrity_failures;
+    retired_bases_.push_back(std::move(*it));
+    it = bases_.erase(it);
+  }
+  for (auto it = turns_.begin(); it != turns_.end();) {
+    if ((*it)->socket_index != index) {
+      ++it;
+      continue;
+    }
+    // The allocation lives on the old 5-tuple (RFC 8656 §2.2) and cannot be
+    // refreshed or deleted from an address the host no longer has; the
+    // server lets it expire. Callbacks still pending find no base.
+    (*it)->retired = true;
+    (*it)->base = nullptr;
+    (*it)->pending_generation = 0;
+    retired_turns_.push_back(std::move(*it));
+    it = turns_.erase(it);
+  }
+  sockets_[index]->retired = true;
+  sockets_[index]->gather->CancelAll();
+  retired_sockets_.push_back(std::move(sockets_[index]));
+  sockets_[index] = MakeHostSocket(std::move(socket), index);
+  bases_.push_back(MakeHostBase(*sockets_[index], index));
+  graveyard_timer_.Start(TimeDelta::Zero(), [this] {
+    retired_bases_.clear();
+    retired_turns_.clear();
+    retired_sockets_.clear();
+  });
 }
 
 absl::Status IceAgent::Impl::Send(absl::Span<const uint8_t> data) {
@@ -2182,6 +2320,8 @@ const IceAgentStats& IceAgent::Impl::stats() const {
   stats_view_ = stats_;
   // Retransmissions and response-integrity failures are seen by the
   // transaction tables.
+  stats_view_.check_retransmissions += retired_retransmissions_;
+  stats_view_.integrity_failures += retired_integrity_failures_;
   for (const auto& b : bases_) {
     stats_view_.check_retransmissions += b->checks->stats().retransmissions;
     stats_view_.integrity_failures += b->checks->stats().integrity_failures;

@@ -150,6 +150,12 @@ struct IceAgentStats {
   uint64_t remote_candidates_rejected = 0;
   uint64_t data_sent = 0;
   uint64_t data_received = 0;
+  // Datagrams the local socket (or TURN client) refused to send, e.g.
+  // because the host no longer has the socket's address.
+  uint64_t send_errors = 0;
+  // ICE restarts that found the host address gone and re-bound (see
+  // RestartIce).
+  uint64_t host_address_changes = 0;
 };
 
 class IceAgent {
@@ -189,6 +195,15 @@ class IceAgent {
   // RFC 8445 §9: new local credentials, candidates re-gathered, remote
   // candidates forgotten; the selected pair keeps carrying data until a new
   // one is selected. The caller then signals the new credentials.
+  //
+  // Network change: when the agent runs on the Env's default address
+  // (IceAgentConfig::local_addresses empty) and the host no longer has the
+  // address its socket is bound to (e.g. it moved to another network), the
+  // restart closes that socket with its bases, TURN allocations and the old
+  // selected pair (unusable without its base, so §9 cannot keep it), binds
+  // a new socket on the default address and gathers host, server-reflexive
+  // and relayed candidates on it. Unavailable if no new socket can be bound
+  // (nothing is changed then).
   absl::Status RestartIce();
   void Close();
 
