@@ -280,6 +280,35 @@ TEST_F(PeerConnectionTest, RestartIceRenegotiatesNewCredentials) {
       << ice::ToString(b().ice_connection_state());
 }
 
+// A network change (simnet::Network::SetHostAddresses): A's host moves to a
+// new address, the transport's path is gone; restartIce() plus the usual
+// renegotiation gathers on the new address and the same SCTP association
+// carries on, including what was sent while the path was down.
+TEST_F(PeerConnectionTest, RestartIceAfterTheHostMovesRecoversTheCall) {
+  Create(0);
+  Create(1);
+  auto ch = a().CreateDataChannel("chat");
+  Negotiate();
+  ASSERT_TRUE(
+      RunUntil([&] { return Connected() && (*ch)->state() == sctp::DataChannelState::kOpen; }));
+  ASSERT_TRUE(net_.SetHostAddresses(side_[0].host, {IpAddress::V4(10, 0, 0, 12)}).ok());
+  ASSERT_TRUE((*ch)->Send("while moving").ok());
+  Run(TimeDelta::Millis(500));
+  EXPECT_TRUE(side_[1].messages.empty());
+  EXPECT_GE(a().ice_stats()->send_errors, 1u);
+
+  a().RestartIce();
+  Run(TimeDelta::Millis(1));
+  Negotiate();
+  EXPECT_EQ(a().ice_stats()->host_address_changes, 1u);
+  ASSERT_TRUE(RunUntil([&] { return Connected(); }))
+      << ToString(a().connection_state()) << " " << ToString(b().connection_state());
+  ASSERT_TRUE((*ch)->Send("after the move").ok());
+  ASSERT_TRUE(RunUntil([&] { return side_[1].messages.size() == 2; }));
+  EXPECT_EQ(side_[1].messages[0], "while moving");
+  EXPECT_EQ(side_[1].messages[1], "after the move");
+}
+
 // RFC 8841 §6.1: the peer's a=max-message-size bounds what we send; a
 // message above it is refused with a message naming both sizes.
 TEST_F(PeerConnectionTest, PeersMaxMessageSizeBoundsSends) {
