@@ -2,7 +2,8 @@
 //
 // usrsctp keeps process-wide state across simulations (see
 // stack/sctp/sctp_association.h), so a test that compares two runs of a
-// simulation with SCTP in it runs each in a fresh process. Tests only.
+// simulation with SCTP in it runs each in a fresh process; so do the
+// scenario runner's check, sweep, replay and shrink.
 #ifndef RTCSIM_SIMNET_TESTING_FRESH_PROCESS_H_
 #define RTCSIM_SIMNET_TESTING_FRESH_PROCESS_H_
 
