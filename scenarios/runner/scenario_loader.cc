@@ -523,7 +523,10 @@ class Builder {
         froms = g->second;
       } else if (node_index_.contains(x.from())) {
         froms = {x.from()};
-      } else {
+      }
+      // A node whose link is in error has been reported once already.
+      attempted_.insert(froms.begin(), froms.end());
+      if (froms.empty()) {
         Error(Join(path, {{"from"}}),
               absl::StrCat("link \"", x.name(), "\": unknown node \"", x.from(), "\"", Known()));
         continue;
@@ -597,6 +600,7 @@ class Builder {
       if (n.name == "internet") continue;
       auto it = parent.find(n.name);
       if (it == parent.end()) {
+        if (attempted_.contains(n.name)) continue;
         Error(node_paths_[n.name],
               absl::StrCat(n.kind == NodeModel::Kind::kHost ? "host" : "node", " \"", n.name,
                            "\" has no link: add a link { from: \"", n.name,
@@ -619,14 +623,17 @@ class Builder {
       }
     };
     visit(0);
+    const bool earlier_errors = !errors_.empty();
     for (size_t i = 0; i < pending_.size(); ++i) {
-      if (!placed[i] && !pending_[i].parent.empty()) {
+      if (!placed[i] && !pending_[i].parent.empty() && !earlier_errors) {
         Error(node_paths_[pending_[i].name],
               absl::StrCat("node \"", pending_[i].name,
                            "\" does not reach \"internet\" (its links form a loop)"));
       }
     }
-    for (const NodeModel& n : model_.nodes) kinds_[n.name] = n.kind;
+    // Every declared node, placed or not, so that a topology error does not
+    // also make every peer on it "unknown".
+    for (const NodeModel& n : pending_) kinds_[n.name] = n.kind;
   }
 
   static simnet::NatMapping Mapping(scenario::NatBehavior b) {
@@ -670,10 +677,10 @@ class Builder {
       for (int k = 0; k < p.ice_server_size(); ++k) {
         const scenario::IceServerRef& ref = p.ice_server(k);
         const Path rp = Join(path, {{"ice_server", k}});
-        auto it = std::find_if(model_.nodes.begin(), model_.nodes.end(),
+        auto it = std::find_if(pending_.begin(), pending_.end(),
                                [&](const NodeModel& n) { return n.name == ref.server(); });
-        if (it == model_.nodes.end() || (it->kind != NodeModel::Kind::kStunServer &&
-                                         it->kind != NodeModel::Kind::kTurnServer)) {
+        if (it == pending_.end() || (it->kind != NodeModel::Kind::kStunServer &&
+                                     it->kind != NodeModel::Kind::kTurnServer)) {
           Error(Join(rp, {{"server"}}),
                 absl::StrCat("peer \"", p.name(), "\": unknown STUN/TURN server \"", ref.server(),
                              "\""));
@@ -1128,6 +1135,7 @@ class Builder {
   std::map<std::string, std::vector<std::string>> link_groups_;  // named group links
   absl::flat_hash_map<std::string, std::vector<int>> peer_groups_;
   std::vector<std::pair<LinkModel, Path>> server_links_;
+  std::set<std::string> attempted_;  // nodes with a link entry, valid or not
 };
 
 }  // namespace

@@ -1235,6 +1235,7 @@ std::string ScenarioResult::Summary() const {
   bool any = false;
   for (const PeerResult& p : peers) {
     for (const auto& [label, t] : p.channels) {
+      if (t.sent_to_me == 0 && t.received == 0) continue;  // nothing flows this way
       if (!any) {
         absl::StrAppend(
             &out, "  peer      channel              received / sent    lost   p50 ms   p95 ms\n");
