@@ -17,7 +17,7 @@ else
 fi
 readonly RTCSIM="${RUNFILES}/rtcsim"
 readonly TESTDATA="${RUNFILES}/tools/testdata"
-readonly VERBS=(setup demo test bench help)
+readonly VERBS=(setup demo run sweep replay shrink test bench help)
 
 tmp="$(mktemp -d "${TEST_TMPDIR:-/tmp}/rtcsim_cli_test.XXXXXX")"
 trap 'rm -rf "${tmp}"' EXIT
@@ -68,6 +68,10 @@ usage_error_cases=(
   "setup extra"
   "bench -x"
   "bench a b"
+  "run"        # no scenario file
+  "sweep"
+  "replay"
+  "shrink"
   "__count-results"
 )
 for args in "${usage_error_cases[@]}"; do
