@@ -302,9 +302,10 @@ def run_chromium(chromium, work, tmp, extra, url, timeout):
 
 
 def main():
-    if len(sys.argv) != 2:
-        raise Failure("usage: report_screenshot_test.py REPORT_SAMPLE")
-    sample = os.path.abspath(sys.argv[1])
+    if len(sys.argv) < 2:
+        raise Failure("usage: report_screenshot_test.py GENERATOR [ARGS...] (GENERATOR ARGS... PAGE "
+                      "writes the page)")
+    generator = [os.path.abspath(sys.argv[1])] + sys.argv[2:]
     self_test()
 
     chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -316,7 +317,7 @@ def main():
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
     page = os.path.join(work, "report.html")
-    subprocess.run([sample, page], check=True)
+    subprocess.run(generator + [page], check=True)
     url = "file://" + page
 
     png_path = os.path.join(work, "report.png")

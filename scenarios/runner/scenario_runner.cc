@@ -88,6 +88,7 @@ struct CallRun {
   bool started_yet = false;
   bool answerer_channels_created = false;
   bool restart_pending = false;
+  bool closed_by_event = false;  // a close_peer event closed one side
   // Signalling: per direction, the time the last message was delivered
   // (messages stay in order, as on one WebSocket).
   Timestamp last_delivery[2];
@@ -487,7 +488,12 @@ class Runner {
     if (e.channel->state() == sctp::DataChannelState::kOpen) {
       SendOne(c, s, k);
     } else if (e.channel->state() != sctp::DataChannelState::kConnecting) {
-      return;  // closed: stop
+      if (!c.closed_by_event) {
+        Error(absl::StrCat(PeerOf(c, s).name, " (", c.model->name, "): channel \"", e.spec->label,
+                           "\" closed with ", e.spec->count - e.next_to_send,
+                           " messages still to send"));
+      }
+      return;
     }
     const TimeDelta interval =
         TimeDelta::Micros(std::max<int64_t>(1, std::llround(1e6 / e.spec->rate_per_s)));
@@ -598,6 +604,7 @@ class Runner {
           for (auto& c : calls_) {
             for (Side& side : c->side) {
               if (c->started_yet && side.pc != nullptr && m_.peers[side.peer].name == t) {
+                c->closed_by_event = true;
                 side.pc->Close();
                 side.states.push_back({net_.now(), pc::PeerConnectionState::kClosed});
               }
@@ -961,21 +968,32 @@ void Runner::Evaluate(ScenarioResult& r) {
                                 " ms of the last event, observed final state ", pc.final_state,
                                 " (", StatesText(pc), ")");
           }
-          // The last change to "connected", relative to the last event.
-          TimeDelta at = TimeDelta::Zero();
+          // The first moment at or after the last event when the
+          // PeerConnection is connected (0 if it already was).
           const CallRun* call = nullptr;
           for (const auto& c : calls_) {
             if (c->model->name == pc.call) call = c.get();
           }
+          std::optional<TimeDelta> after;
+          std::string state_at_event = "new";
           for (const auto& [t, s] : pc.states) {
-            if (s == "connected") at = t;
+            const Timestamp abs = call->started + t;
+            if (abs <= last_event) {
+              state_at_event = s;
+            } else if (s == "connected" && !after.has_value()) {
+              after = abs - last_event;
+            }
           }
-          const Timestamp abs = call->started + at;
-          const TimeDelta after = abs > last_event ? abs - last_event : TimeDelta::Zero();
-          worst = std::max(worst, after);
-          if (after > limit) {
+          if (state_at_event == "connected") after = TimeDelta::Zero();
+          if (!after.has_value()) {
             return absl::StrCat("expected connected again within ", e.reconnected_within_ms(),
-                                " ms of the last event, observed ", MsText(after));
+                                " ms of the last event, observed not connected after it (",
+                                StatesText(pc), ")");
+          }
+          worst = std::max(worst, *after);
+          if (*after > limit) {
+            return absl::StrCat("expected connected again within ", e.reconnected_within_ms(),
+                                " ms of the last event, observed ", MsText(*after));
           }
           return std::nullopt;
         });
@@ -1017,7 +1035,12 @@ void Runner::Evaluate(ScenarioResult& r) {
             }
             ok = k == want.state_size();
           }
-          if (ok) return std::nullopt;
+          if (ok) {
+            if (observed.size() < 3) {
+              observed.push_back(absl::StrCat(pc.peer, ": ", absl::StrJoin(got, " → ")));
+            }
+            return std::nullopt;
+          }
           return absl::StrCat("expected ", absl::StrJoin(want.state(), " → "),
                               want.exact() ? " exactly" : " in order", ", observed ",
                               absl::StrJoin(got, " → "));
