@@ -17,6 +17,11 @@ to the test's undeclared outputs (bazel-testlogs/<pkg>/<name>/test.outputs).
     )
 """
 
+def _shell_word(value):
+    # Bazel splits test args like a Bourne shell: quote each one, so an
+    # empty value stays an argument and a message keeps its spaces.
+    return "'" + value.replace("'", "'\\''") + "'"
+
 def scenario_suite(name, srcs, seeds = {}, shard_count = {}, expect_failure = {}, size = {}, tags = []):
     tests = []
     for src in srcs:
@@ -26,8 +31,8 @@ def scenario_suite(name, srcs, seeds = {}, shard_count = {}, expect_failure = {}
         args = [
             "$(location //scenarios/runner:rtcsim_scenario)",
             "$(location %s)" % src,
-            seeds.get(base, ""),
-            expect_failure.get(base, ""),
+            _shell_word(seeds.get(base, "")),
+            _shell_word(expect_failure.get(base, "")),
         ]
         native.sh_test(
             name = base,

@@ -6,7 +6,8 @@
 //   check FILE [--seed N] [--out DIR] [--expect_failure TEXT]
 //       what a scenario test does: the run twice, each in a fresh process;
 //       the trace hashes must match and the expectations pass (or, with
-//       --expect_failure, fail with a message containing TEXT).
+//       --expect_failure, fail with a message containing TEXT, or the file
+//       be refused with such a message).
 //   sweep FILE --seeds A-B [--jobs N] [--out DIR] [--duration T]
 //       every seed of A..B, each run in a forked child, N at a time; a
 //       pass/fail table, DIR/sweep.json, DIR/sweep.csv and a replay capture
@@ -141,14 +142,21 @@ std::string RunForCheck(const Model& model, const RunOptions& options) {
 }
 
 int Check(const std::string& file) {
+  const std::string expect_failure = absl::GetFlag(FLAGS_expect_failure);
   auto model = LoadScenarioFile(UserPath(file));
   if (!model.ok()) {
-    std::fprintf(stderr, "%s\n", std::string(model.status().message()).c_str());
+    const std::string message(model.status().message());
+    std::fprintf(stderr, "%s\n", message.c_str());
+    // A file meant to be refused (a bad-input test) passes when it is,
+    // with the expected message.
+    if (!expect_failure.empty() && absl::StrContains(message, expect_failure)) {
+      std::printf("refused as expected:\n%s\n", message.c_str());
+      return 0;
+    }
     return kUsage;
   }
   auto options = OptionsFromFlags();
   if (!options.ok()) return Usage(std::string(options.status().message()));
-  const std::string expect_failure = absl::GetFlag(FLAGS_expect_failure);
   std::string hashes[2];
   std::string failures, summary;
   bool passed = false;

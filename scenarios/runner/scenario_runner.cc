@@ -639,36 +639,33 @@ class Runner {
     return n;
   }
 
-  // Every call settled (traffic done, or failed for good, or closed), no
-  // event left, and no PeerConnection on its way somewhere.
+  // Every event applied (and a moment passed since the last one: a restart
+  // it asked for starts from a task), and every call settled: both sides
+  // failed for good or closed, or both connected with their traffic done.
+  // A side still connected while the other failed or closed is waited for:
+  // it learns through consent freshness (RFC 7675), which takes 30 s.
   bool Finished() const {
     if (applied_events_.size() < m_.events.size()) return false;
+    if (!applied_events_.empty() && net_.now() - applied_events_.back().first < kSettle) {
+      return false;
+    }
     for (const auto& c : calls_) {
-      if (!c->started_yet) return false;
-      if (c->restart_pending) return false;
+      if (!c->started_yet || c->restart_pending) return false;
       const bool restarts = m_.peers[c->side[0].peer].restart_ice_on_failure ||
                             m_.peers[c->side[1].peer].restart_ice_on_failure;
-      bool closed = false, failed = false, transient = false;
+      int final_sides = 0, connected_sides = 0;
       for (const Side& s : c->side) {
-        if (s.pc == nullptr) {
-          closed = true;
-          continue;
-        }
-        switch (s.pc->connection_state()) {
-          case pc::PeerConnectionState::kClosed:
-            closed = true;
-            break;
-          case pc::PeerConnectionState::kFailed:
-            failed = true;
-            break;
-          case pc::PeerConnectionState::kConnected:
-            break;
-          default:
-            transient = true;
+        const pc::PeerConnectionState state =
+            s.pc == nullptr ? pc::PeerConnectionState::kClosed : s.pc->connection_state();
+        if (state == pc::PeerConnectionState::kClosed ||
+            (state == pc::PeerConnectionState::kFailed && !restarts)) {
+          ++final_sides;
+        } else if (state == pc::PeerConnectionState::kConnected) {
+          ++connected_sides;
         }
       }
-      if (closed || (failed && !restarts)) continue;
-      if (transient || failed || !TrafficDone(*c)) return false;
+      if (final_sides == 2) continue;
+      if (connected_sides < 2 || !TrafficDone(*c)) return false;
     }
     return true;
   }

@@ -5,7 +5,7 @@
 //
 // One run per process: usrsctp keeps process-wide state, so a second run
 // in the same process gives another trace hash (callers that compare runs
-// fork; see scenario_cli.h).
+// fork: rtcsim_scenario check, sweep, replay and shrink; see main.cc).
 #ifndef RTCSIM_SCENARIOS_RUNNER_SCENARIO_RUNNER_H_
 #define RTCSIM_SCENARIOS_RUNNER_SCENARIO_RUNNER_H_
 
