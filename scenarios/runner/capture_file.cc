@@ -10,29 +10,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
+#include "scenarios/runner/scenario_loader.h"
 
 namespace rtcsim::scenarios {
 namespace {
 
 namespace pb = google::protobuf;
-
-class Errors : public pb::io::ErrorCollector {
- public:
-  explicit Errors(std::string file) : file_(std::move(file)) {}
-  void AddError(int line, pb::io::ColumnNumber column, const std::string& message) override {
-    errors_.push_back(absl::StrCat(file_, ":", line + 1, ":", column + 1, ": ", message));
-  }
-  void AddWarning(int line, pb::io::ColumnNumber column, const std::string& message) override {
-    AddError(line, column, message);
-  }
-  const std::vector<std::string>& errors() const { return errors_; }
-
- private:
-  std::string file_;
-  std::vector<std::string> errors_;
-};
 
 std::string ComputeBinaryVersion() {
   std::ifstream in("/proc/self/exe", std::ios::binary);
@@ -83,15 +67,7 @@ std::string CaptureToText(const scenario::ReplayCapture& capture, absl::string_v
 absl::StatusOr<scenario::ReplayCapture> ParseCaptureText(absl::string_view text,
                                                          absl::string_view file) {
   scenario::ReplayCapture capture;
-  pb::TextFormat::Parser parser;
-  Errors errors{std::string(file)};
-  parser.RecordErrorsTo(&errors);
-  if (!parser.ParseFromString(std::string(text), &capture)) {
-    if (errors.errors().empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(file, ": not a valid replay capture"));
-    }
-    return absl::InvalidArgumentError(absl::StrJoin(errors.errors(), "\n"));
-  }
+  if (absl::Status st = ParseTextProto(text, file, &capture); !st.ok()) return st;
   if (!capture.has_scenario()) {
     return absl::InvalidArgumentError(
         absl::StrCat(file, ": not a replay capture (no `scenario { ... }` in it)"));

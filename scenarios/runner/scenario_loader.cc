@@ -1193,19 +1193,24 @@ absl::StatusOr<Model> BuildModel(const Scenario& scenario, absl::string_view fil
   return Builder(scenario, std::string(file), nullptr).Build();
 }
 
-absl::StatusOr<Model> ParseScenarioText(absl::string_view text, absl::string_view file) {
-  Scenario scenario;
+absl::Status ParseTextProto(absl::string_view text, absl::string_view file, pb::Message* message,
+                            pb::TextFormat::ParseInfoTree* tree) {
   pb::TextFormat::Parser parser;
   ErrorCollector errors{std::string(file)};
-  pb::TextFormat::ParseInfoTree tree;
   parser.RecordErrorsTo(&errors);
-  parser.WriteLocationsTo(&tree);
-  if (!parser.ParseFromString(std::string(text), &scenario)) {
-    if (errors.errors().empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(file, ": not a valid scenario"));
-    }
-    return absl::InvalidArgumentError(absl::StrJoin(errors.errors(), "\n"));
+  if (tree != nullptr) parser.WriteLocationsTo(tree);
+  if (parser.ParseFromString(std::string(text), message)) return absl::OkStatus();
+  if (errors.errors().empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(file, ": not a valid ", message->GetDescriptor()->name()));
   }
+  return absl::InvalidArgumentError(absl::StrJoin(errors.errors(), "\n"));
+}
+
+absl::StatusOr<Model> ParseScenarioText(absl::string_view text, absl::string_view file) {
+  Scenario scenario;
+  pb::TextFormat::ParseInfoTree tree;
+  if (absl::Status st = ParseTextProto(text, file, &scenario, &tree); !st.ok()) return st;
   return Builder(scenario, std::string(file), &tree).Build();
 }
 

@@ -14,10 +14,18 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "google/protobuf/message.h"
+#include "google/protobuf/text_format.h"
 #include "scenarios/runner/scenario_model.h"
 #include "scenarios/scenario.pb.h"
 
 namespace rtcsim::scenarios {
+
+// Parses protobuf text format into `message`: every syntax error as a
+// "file:line:col: message" line. `tree`, if given, receives the locations.
+absl::Status ParseTextProto(absl::string_view text, absl::string_view file,
+                            google::protobuf::Message* message,
+                            google::protobuf::TextFormat::ParseInfoTree* tree = nullptr);
 
 // `file` is only used in messages.
 absl::StatusOr<Model> ParseScenarioText(absl::string_view text, absl::string_view file);

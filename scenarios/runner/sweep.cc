@@ -17,6 +17,7 @@
 #include "absl/strings/strip.h"
 #include "scenarios/runner/capture_file.h"
 #include "simnet/testing/fresh_process.h"
+#include "stack/pc/rtc_stats.h"
 
 namespace rtcsim::scenarios {
 namespace {
@@ -25,37 +26,6 @@ namespace {
 // texts contain.
 constexpr char kSep = '\0';
 constexpr absl::string_view kMagic = "rtcsim-outcome-1";
-
-std::string JsonString(absl::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          absl::StrAppend(&out, absl::StrFormat("\\u%04x", c));
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-  }
-  out += "\"";
-  return out;
-}
 
 std::string CsvField(absl::string_view s) {
   if (s.find_first_of(",\"\n") == absl::string_view::npos) return std::string(s);
@@ -316,16 +286,16 @@ std::string SweepTable(absl::string_view scenario_name, const SeedRange& seeds, 
 std::string SweepJson(absl::string_view scenario_name, absl::string_view file,
                       const SeedRange& seeds, const std::vector<RunOutcome>& outcomes) {
   std::string out = absl::StrCat(
-      "{\n  \"scenario\": ", JsonString(scenario_name), ",\n  \"file\": ", JsonString(file),
+      "{\n  \"scenario\": ", pc::JsonQuote(scenario_name), ",\n  \"file\": ", pc::JsonQuote(file),
       ",\n  \"first_seed\": ", seeds.first, ",\n  \"last_seed\": ", seeds.last, ",\n  \"runs\": [");
   for (size_t i = 0; i < outcomes.size(); ++i) {
     const RunOutcome& o = outcomes[i];
     std::vector<std::string> failures;
-    for (const std::string& f : o.failures) failures.push_back(JsonString(f));
-    if (!o.error.empty()) failures.push_back(JsonString(absl::StrCat("run error: ", o.error)));
+    for (const std::string& f : o.failures) failures.push_back(pc::JsonQuote(f));
+    if (!o.error.empty()) failures.push_back(pc::JsonQuote(absl::StrCat("run error: ", o.error)));
     absl::StrAppend(&out, i == 0 ? "\n" : ",\n", "    {\"seed\": ", o.seed,
                     ", \"passed\": ", o.passed && o.error.empty() ? "true" : "false",
-                    ", \"hash\": ", JsonString(o.trace_hash), ", \"failures\": [",
+                    ", \"hash\": ", pc::JsonQuote(o.trace_hash), ", \"failures\": [",
                     absl::StrJoin(failures, ", "), "]}");
   }
   absl::StrAppend(&out, "\n  ]\n}\n");
