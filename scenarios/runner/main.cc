@@ -37,6 +37,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -374,12 +375,40 @@ int Replay(const std::string& path) {
   return same ? 0 : 1;
 }
 
+// The shape of what a failure observed: the first "observed ..." clause
+// with every number but a lone 0 replaced by '#' and state histories cut,
+// so "observed 7917.7 ms" and "observed 2000.1 ms" match, but not "observed
+// never connected", and "observed 0 of 0" does not match "observed 5 of 200".
+std::string ObservedShape(absl::string_view failure) {
+  const size_t at = failure.find("observed ");
+  if (at == absl::string_view::npos) return "";
+  absl::string_view rest = failure.substr(at);
+  rest = rest.substr(0, std::min(rest.find(';'), rest.find(" (")));
+  std::string shape;
+  for (size_t i = 0; i < rest.size();) {
+    if (!absl::ascii_isdigit(rest[i])) {
+      shape.push_back(rest[i++]);
+      continue;
+    }
+    size_t j = i;
+    while (j < rest.size() && (absl::ascii_isdigit(rest[j]) || rest[j] == '.')) ++j;
+    shape += rest.substr(i, j - i) == "0" ? "0" : "#";
+    i = j;
+  }
+  return shape;
+}
+
 // What "fails the same way" means for shrink: the same set of failing
-// expectation texts (the expectations as written, e.g. `b: messages on "x"
-// ...`, not what was observed), or the same run error.
+// expectations (as written, e.g. `b: messages on "x"`), each observing the
+// same kind of value (ObservedShape), or the same run error.
 std::set<std::string> Signature(const RunOutcome& o) {
   if (!o.error.empty()) return {absl::StrCat("run error: ", o.error)};
-  return {o.failure_texts.begin(), o.failure_texts.end()};
+  std::set<std::string> out;
+  for (size_t i = 0; i < o.failure_texts.size(); ++i) {
+    out.insert(absl::StrCat(o.failure_texts[i], " | ",
+                            i < o.failures.size() ? ObservedShape(o.failures[i]) : ""));
+  }
+  return out;
 }
 
 int ShrinkCapture(const std::string& path) {
