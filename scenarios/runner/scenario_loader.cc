@@ -870,6 +870,12 @@ class Builder {
   void Calls() {
     std::set<std::pair<int, int>> seen;
     auto add = [&](int o, int a, TimeDelta at, const Path& path) {
+      if (at > model_.duration) {
+        Error(path, absl::StrCat("call ", model_.peers[o].name, "→", model_.peers[a].name,
+                                 " starts at ", at.ms(), " ms, after the end of the run (duration ",
+                                 model_.duration.ms(), " ms)"));
+        return;
+      }
       if (o == a) {
         Error(path, absl::StrCat("peer \"", model_.peers[o].name, "\" cannot call itself"));
         return;

@@ -181,6 +181,9 @@ TEST(ScenarioLoader, SemanticMistakes) {
               HasSubstr("relay policy without a TURN server"));
   EXPECT_THAT(ErrorOf(Valid("event { at_ms: 999000 link_down: \"nat-a-up\" }")),
               HasSubstr("is after the end of the run"));
+  EXPECT_THAT(
+      ErrorOf(Valid("duration_s: 5 call { offerer: \"bob\" answerer: \"alice\" at_ms: 6000 }")),
+      HasSubstr("call bob→alice starts at 6000 ms, after the end of the run (duration 5000 ms)"));
   EXPECT_THAT(ErrorOf(Valid("call { offerer: \"bob\" answerer: \"bob\" }")),
               HasSubstr("peer \"bob\" cannot call itself"));
   EXPECT_THAT(ErrorOf(Valid("call { offerer: \"bob\" answerer: \"alice\" }")),
